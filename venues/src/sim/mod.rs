@@ -1,0 +1,35 @@
+//! In-process venue simulators: each venue's logic behind [`VenueSim`].
+//!
+//! A simulator is deterministic given its seed and the times it is called with. The
+//! core's runner calls it directly; later issues put the same logic behind real FIX,
+//! HTTP/WebSocket and JSON-RPC servers.
+
+mod book;
+mod pool;
+mod rfq;
+
+pub use book::{BookConfig, BookSim};
+pub use pool::{PoolConfig, PoolSim};
+pub use rfq::{Quote, RfqConfig, RfqDealerSim};
+
+use crate::{Liquidity, Nanos, Side, VenueId, VenueKind, VenueOrder, VenueReport};
+
+/// A simulated venue: shows its liquidity and executes child orders.
+pub trait VenueSim: Send {
+    /// The venue's id.
+    fn id(&self) -> &VenueId;
+    /// The venue's kind.
+    fn kind(&self) -> VenueKind;
+    /// The venue's instrument id.
+    fn instrument(&self) -> &str;
+    /// What a taker on `side` can get here at `now`.
+    fn liquidity(&mut self, side: Side, now: Nanos) -> Liquidity;
+    /// Executes a child at `now`; the reports are in the order the venue sends them.
+    fn execute(&mut self, order: &VenueOrder, now: Nanos) -> Vec<VenueReport>;
+}
+
+/// Decimal quantities scaled for seeded draws: a uniform number in `[0, 1)`.
+pub(crate) fn unit_draw(rng: &mut rand_chacha::ChaCha8Rng) -> f64 {
+    use rand::Rng;
+    rng.random::<f64>()
+}

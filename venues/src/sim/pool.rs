@@ -1,0 +1,260 @@
+//! An on-chain PMM pool venue: quotes from the pool math, a min-receive guard, and gas
+//! paid on every swap, whether it fills or reverts.
+
+use super::VenueSim;
+use crate::pool_math::{PoolError, PoolMath};
+use crate::{
+    CurveShape, Liquidity, Nanos, Point, RejectKind, Side, VenueId, VenueKind, VenueOrder,
+    VenueReport,
+};
+use rust_decimal::{Decimal, RoundingStrategy};
+
+/// How a pool venue is set up.
+#[derive(Debug, Clone)]
+pub struct PoolConfig {
+    /// The venue id.
+    pub id: VenueId,
+    /// The instrument id (base/quote of the pool).
+    pub instrument: String,
+    /// Gas cost of one swap, in `gas_asset` (gas units × gas price × native token price).
+    pub gas_cost: Decimal,
+    /// The asset the gas cost is stated in (e.g. `USD`).
+    pub gas_asset: String,
+    /// How many points of the curve the router is shown.
+    pub samples: usize,
+}
+
+/// A simulated pool.
+#[derive(Debug, Clone)]
+pub struct PoolSim<M> {
+    config: PoolConfig,
+    math: M,
+}
+
+/// Largest number of bisection steps for an exact-output buy.
+const MAX_BISECT: usize = 128;
+
+impl<M: PoolMath> PoolSim<M> {
+    /// A pool venue over `math`.
+    pub fn new(config: PoolConfig, math: M) -> Self {
+        Self { config, math }
+    }
+
+    /// The pool's math (its current state).
+    pub fn math(&self) -> &M {
+        &self.math
+    }
+
+    fn sell_curve(&self) -> Vec<Point> {
+        let dp = self.math.base_decimals();
+        let mut points = Vec::with_capacity(self.config.samples);
+        // Geometric sizes from one token up, doubling until the pool refuses.
+        let mut qty = Decimal::ONE;
+        for _ in 0..self.config.samples.max(1) * 4 {
+            if points.len() >= self.config.samples {
+                break;
+            }
+            match self.math.query_sell_base(qty.round_dp_with_strategy(dp, RoundingStrategy::ToZero)) {
+                Ok(amount) => points.push(Point { qty, amount }),
+                Err(_) => break,
+            }
+            qty *= Decimal::from(2);
+        }
+        points
+    }
+
+    fn buy_curve(&self) -> Vec<Point> {
+        let dp = self.math.quote_decimals();
+        let mut points = Vec::with_capacity(self.config.samples);
+        let mut pay = Decimal::ONE;
+        for _ in 0..self.config.samples.max(1) * 4 {
+            if points.len() >= self.config.samples {
+                break;
+            }
+            match self.math.query_sell_quote(pay.round_dp_with_strategy(dp, RoundingStrategy::ToZero)) {
+                Ok(base) if base > Decimal::ZERO => points.push(Point { qty: base, amount: pay }),
+                _ => break,
+            }
+            pay *= Decimal::from(2);
+        }
+        points
+    }
+
+    /// The smallest quote payment that buys at least `qty` base, by bisection.
+    fn quote_needed_for(&self, qty: Decimal) -> Result<Decimal, PoolError> {
+        let dp = self.math.quote_decimals();
+        let step = Decimal::new(1, dp);
+        let mut lo = Decimal::ZERO;
+        let mut hi = qty.max(Decimal::ONE);
+        let mut grown = 0;
+        while self.math.query_sell_quote(hi)? < qty {
+            hi *= Decimal::from(2);
+            grown += 1;
+            if grown > 64 {
+                return Err(PoolError::Overflow);
+            }
+        }
+        for _ in 0..MAX_BISECT {
+            if hi - lo <= step {
+                break;
+            }
+            let mid = ((lo + hi) / Decimal::from(2)).round_dp_with_strategy(dp, RoundingStrategy::ToZero);
+            let mid = if mid <= lo { lo + step } else { mid };
+            match self.math.query_sell_quote(mid) {
+                Ok(out) if out >= qty => hi = mid,
+                _ => lo = mid,
+            }
+        }
+        Ok(hi)
+    }
+
+    fn filled(&self, qty: Decimal, amount: Decimal) -> Vec<VenueReport> {
+        vec![
+            VenueReport::Ack,
+            VenueReport::Fill {
+                qty,
+                px: amount / qty,
+                fee: Decimal::ZERO,
+            },
+            VenueReport::FixedCost {
+                amount: self.config.gas_cost,
+            },
+        ]
+    }
+
+    fn revert(&self, reason: String) -> Vec<VenueReport> {
+        vec![
+            VenueReport::FixedCost {
+                amount: self.config.gas_cost,
+            },
+            VenueReport::Rejected {
+                kind: RejectKind::Revert,
+                reason,
+            },
+        ]
+    }
+}
+
+impl<M: PoolMath + Send> VenueSim for PoolSim<M> {
+    fn id(&self) -> &VenueId {
+        &self.config.id
+    }
+
+    fn kind(&self) -> VenueKind {
+        VenueKind::Pool
+    }
+
+    fn instrument(&self) -> &str {
+        &self.config.instrument
+    }
+
+    fn liquidity(&mut self, side: Side, _now: Nanos) -> Liquidity {
+        let points = match side {
+            Side::Sell => self.sell_curve(),
+            Side::Buy => self.buy_curve(),
+        };
+        Liquidity {
+            venue: self.config.id.clone(),
+            kind: VenueKind::Pool,
+            instrument: self.config.instrument.clone(),
+            side,
+            shape: CurveShape::Smooth(points),
+            fee_bps: Decimal::ZERO,
+            fixed_cost: self.config.gas_cost,
+            fixed_cost_asset: self.config.gas_asset.clone(),
+        }
+    }
+
+    /// Swaps the child's size with a guard: receive at least `qty × limit_px` (sell) or
+    /// pay at most `qty × limit_px` (buy). A guard breach or a math error reverts; a
+    /// revert pays gas and fills nothing.
+    fn execute(&mut self, order: &VenueOrder, _now: Nanos) -> Vec<VenueReport> {
+        if order.instrument != self.config.instrument {
+            return vec![VenueReport::Rejected {
+                kind: RejectKind::Invalid,
+                reason: format!("pool does not trade {}", order.instrument),
+            }];
+        }
+        let guard = order.qty * order.limit_px;
+        match order.side {
+            Side::Sell => match self.math.query_sell_base(order.qty) {
+                Ok(out) if out >= guard => match self.math.sell_base(order.qty) {
+                    Ok(out) => self.filled(order.qty, out),
+                    Err(e) => self.revert(e.to_string()),
+                },
+                Ok(out) => self.revert(format!("min receive {guard} not met: {out}")),
+                Err(e) => self.revert(e.to_string()),
+            },
+            Side::Buy => match self.quote_needed_for(order.qty) {
+                Ok(pay) if pay <= guard => match self.math.sell_quote(pay) {
+                    // Exact-output is emulated by paying the least that buys at least
+                    // `qty`; dust above `qty` stays in the wallet and is not counted.
+                    Ok(_got) => self.filled(order.qty, pay),
+                    Err(e) => self.revert(e.to_string()),
+                },
+                Ok(pay) => self.revert(format!("max pay {guard} exceeded: {pay}")),
+                Err(e) => self.revert(e.to_string()),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pool_math::ApproxPmm;
+    use rust_decimal_macros::dec;
+
+    fn pool() -> PoolSim<ApproxPmm> {
+        PoolSim::new(
+            PoolConfig {
+                id: VenueId("pool".into()),
+                instrument: "cWUSDC/USDC".into(),
+                gas_cost: dec!(0.05),
+                gas_asset: "USD".into(),
+                samples: 16,
+            },
+            ApproxPmm {
+                i: dec!(1),
+                k: dec!(0.5),
+                base_reserve: dec!(42000),
+                quote_reserve: dec!(42000),
+                base_target: dec!(42000),
+                quote_target: dec!(42000),
+                lp_fee_rate: dec!(0.0003),
+                base_decimals: 6,
+                quote_decimals: 6,
+            },
+        )
+    }
+
+    fn order(side: Side, qty: Decimal, limit: Decimal) -> VenueOrder {
+        VenueOrder { client_id: "c".into(), instrument: "cWUSDC/USDC".into(), side, qty, limit_px: limit }
+    }
+
+    #[test]
+    fn sell_curve_is_concave() {
+        let CurveShape::Smooth(points) = pool().liquidity(Side::Sell, 0).shape else { panic!() };
+        assert!(points.len() >= 10);
+        let mut prev = (Decimal::ZERO, Decimal::ZERO, Decimal::MAX);
+        for p in points {
+            let marginal = (p.amount - prev.1) / (p.qty - prev.0);
+            assert!(marginal <= prev.2);
+            prev = (p.qty, p.amount, marginal);
+        }
+    }
+
+    #[test]
+    fn guard_breach_reverts_pays_gas_and_fills_nothing() {
+        let r = pool().execute(&order(Side::Sell, dec!(100), dec!(1.0)), 0);
+        assert!(matches!(r.last(), Some(VenueReport::Rejected { kind: RejectKind::Revert, .. })));
+        assert_eq!(r[0], VenueReport::FixedCost { amount: dec!(0.05) });
+        assert!(!r.iter().any(|x| matches!(x, VenueReport::Fill { .. })));
+    }
+
+    #[test]
+    fn buy_gets_at_least_the_quantity() {
+        let r = pool().execute(&order(Side::Buy, dec!(100), dec!(1.01)), 0);
+        assert!(matches!(r[1], VenueReport::Fill { qty, .. } if qty == dec!(100)), "{r:?}");
+    }
+}
