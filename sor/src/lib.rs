@@ -1,1 +1,5 @@
-//! The core.
+//! The core of the smart order router: domain model, engine, router, algos, the
+//! in-process simulation runner, scenarios and reports.
+
+pub mod domain;
+pub mod router;

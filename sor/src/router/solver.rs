@@ -1,0 +1,533 @@
+//! The split: water-filling over continuous venues, tier choice per dealer, fixed-cost
+//! venues on and off.
+
+use super::{RouteShape, RouteVenue};
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use venues::Side;
+
+/// Most fixed-cost venues tried on and off (2^n combinations); others stay off.
+pub const MAX_FIXED: usize = 6;
+/// Most dealers whose tiers are combined; the ones with the best first tier are kept.
+pub const MAX_DEALERS: usize = 5;
+/// Most tiers of one ladder considered (smallest first).
+pub const MAX_TIERS: usize = 8;
+
+/// What to split.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteRequest<'a> {
+    /// The parent's side.
+    pub side: Side,
+    /// Quantity to place, parent units.
+    pub qty: Decimal,
+    /// Worst net price per parent unit after fees and fixed costs; `None` for none.
+    pub limit: Option<Decimal>,
+    /// Per venue (same order as the book), the most it may take in parent units:
+    /// the risk gate's room, the desk's max clip; `Some(0)` leaves the venue out.
+    pub caps: &'a [Option<Decimal>],
+}
+
+/// One venue's share of a slice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Allocation {
+    /// Index of the venue in the book.
+    pub venue: usize,
+    /// Quantity, parent units.
+    pub qty: Decimal,
+    /// Quantity, venue units.
+    pub venue_qty: Decimal,
+    /// Worst gross price in venue terms the plan uses: the child's limit.
+    pub limit_px: Decimal,
+    /// Σ qty × marginal net price, parent quote currency (before fixed cost).
+    pub expected_net: Decimal,
+    /// Fixed cost of the child, parent quote currency.
+    pub fixed_cost: Decimal,
+}
+
+impl Allocation {
+    /// Expected net price per parent unit, fixed cost included.
+    pub fn all_in_px(&self, side: Side) -> Decimal {
+        if self.qty.is_zero() {
+            return Decimal::ZERO;
+        }
+        match side {
+            Side::Sell => (self.expected_net - self.fixed_cost) / self.qty,
+            Side::Buy => (self.expected_net + self.fixed_cost) / self.qty,
+        }
+    }
+}
+
+/// The split of one slice.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RoutePlan {
+    /// One entry per venue used, in book order.
+    pub allocations: Vec<Allocation>,
+    /// Quantity placed, parent units.
+    pub placed: Decimal,
+    /// Quantity that could not be placed within the limit and caps.
+    pub unplaced: Decimal,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct MergedSeg {
+    cost: f64,
+    qty: f64,
+    venue: u32,
+    seg: u32,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Cand {
+    cost: f64,
+    qty: f64,
+    tier: u8,
+    /// Number of continuous segments strictly cheaper than this tier.
+    pos: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Best {
+    placed: f64,
+    cost: f64,
+    mask: u32,
+    choice: [u8; MAX_DEALERS],
+}
+
+/// The venues of one side, with their continuous segments merged in price order once.
+#[derive(Debug, Clone, Default)]
+pub struct RouteBook {
+    venues: Vec<RouteVenue>,
+    merged: Vec<MergedSeg>,
+}
+
+impl RouteBook {
+    /// Merges `venues`' continuous segments in price order (ties by venue, then segment).
+    pub fn new(venues: Vec<RouteVenue>) -> Self {
+        let mut merged = Vec::new();
+        for (v, venue) in venues.iter().enumerate() {
+            if let RouteShape::Curve(segs) = &venue.shape {
+                for (s, seg) in segs.iter().enumerate() {
+                    merged.push(MergedSeg {
+                        cost: seg.cost,
+                        qty: seg.qty.to_f64().unwrap_or(0.0),
+                        venue: v as u32,
+                        seg: s as u32,
+                    });
+                }
+            }
+        }
+        merged.sort_by(|a, b| {
+            a.cost
+                .total_cmp(&b.cost)
+                .then(a.venue.cmp(&b.venue))
+                .then(a.seg.cmp(&b.seg))
+        });
+        Self { venues, merged }
+    }
+
+    /// The venues, in the order caps and allocations refer to.
+    pub fn venues(&self) -> &[RouteVenue] {
+        &self.venues
+    }
+}
+
+/// The solver, with scratch space reused between decisions.
+#[derive(Debug, Default)]
+pub struct Router {
+    cap_left: Vec<f64>,
+    seg_cost: Vec<f64>,
+    pre_q: Vec<f64>,
+    pre_c: Vec<f64>,
+    cands: Vec<[Cand; MAX_TIERS]>,
+    cand_len: Vec<usize>,
+    dealers: Vec<usize>,
+    fixed: Vec<usize>,
+    bests: Vec<Best>,
+}
+
+fn better(placed: f64, cost: f64, than: &Best, q: f64) -> bool {
+    let eps = 1e-9 * q.max(1.0);
+    if placed > than.placed + eps {
+        return true;
+    }
+    placed >= than.placed - eps && cost < than.cost - 1e-12 * cost.abs().max(1.0)
+}
+
+impl Router {
+    /// A router with empty scratch space.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn cap_f64(cap: Option<Decimal>) -> f64 {
+        cap.map_or(f64::INFINITY, |c| c.to_f64().unwrap_or(0.0))
+    }
+
+    /// Splits `req.qty` over `book`'s venues. Never places past the limit or a cap; what
+    /// cannot be placed is returned as `unplaced`.
+    pub fn solve(&mut self, book: &RouteBook, req: &RouteRequest<'_>) -> RoutePlan {
+        let venues = &book.venues;
+        let q = req.qty.to_f64().unwrap_or(0.0);
+        if q <= 0.0 || venues.is_empty() {
+            return RoutePlan {
+                allocations: Vec::new(),
+                placed: Decimal::ZERO,
+                unplaced: req.qty.max(Decimal::ZERO),
+            };
+        }
+        let limit_cost = req
+            .limit
+            .map_or(f64::INFINITY, |l| (Decimal::from(req.side.sign()) * l).to_f64().unwrap_or(0.0));
+        let cap = |v: usize| req.caps.get(v).copied().flatten();
+
+        // Which venues are fixed-cost switches and which are dealers.
+        self.fixed.clear();
+        self.dealers.clear();
+        for (v, venue) in venues.iter().enumerate() {
+            if cap(v).is_some_and(|c| c <= Decimal::ZERO) {
+                continue;
+            }
+            match venue.shape {
+                RouteShape::Curve(_) if venue.fixed_cost > Decimal::ZERO && self.fixed.len() < MAX_FIXED => {
+                    self.fixed.push(v)
+                }
+                RouteShape::Tiers(ref t) if !t.is_empty() => self.dealers.push(v),
+                _ => {}
+            }
+        }
+        if self.dealers.len() > MAX_DEALERS {
+            self.dealers.sort_by(|a, b| {
+                let first = |v: usize| match &venues[v].shape {
+                    RouteShape::Tiers(t) => t.first().map_or(f64::INFINITY, |s| s.cost),
+                    RouteShape::Curve(_) => f64::INFINITY,
+                };
+                first(*a).total_cmp(&first(*b)).then(a.cmp(b))
+            });
+            self.dealers.truncate(MAX_DEALERS);
+            self.dealers.sort_unstable();
+        }
+        let fixed_off_all: Vec<bool> = (0..venues.len())
+            .map(|v| venues[v].fixed_cost > Decimal::ZERO && !self.fixed.contains(&v))
+            .collect();
+
+        self.bests.clear();
+        for mask in 0u32..(1u32 << self.fixed.len()) {
+            let off = |v: usize| -> bool {
+                if fixed_off_all[v] {
+                    return true;
+                }
+                match self.fixed.iter().position(|&f| f == v) {
+                    Some(bit) => mask & (1 << bit) == 0,
+                    None => false,
+                }
+            };
+            // Continuous prefix for this mask.
+            self.cap_left.clear();
+            self.cap_left.extend((0..venues.len()).map(|v| Self::cap_f64(cap(v))));
+            self.seg_cost.clear();
+            self.pre_q.clear();
+            self.pre_c.clear();
+            self.pre_q.push(0.0);
+            self.pre_c.push(0.0);
+            let (mut cum_q, mut cum_c) = (0.0f64, 0.0f64);
+            for m in &book.merged {
+                let v = m.venue as usize;
+                if off(v) {
+                    continue;
+                }
+                if m.cost > limit_cost {
+                    break;
+                }
+                let take = m.qty.min(self.cap_left[v]);
+                if take <= 0.0 {
+                    continue;
+                }
+                self.cap_left[v] -= take;
+                cum_q += take;
+                cum_c += take * m.cost;
+                self.seg_cost.push(m.cost);
+                self.pre_q.push(cum_q);
+                self.pre_c.push(cum_c);
+                if cum_q >= q {
+                    break;
+                }
+            }
+            // A tier no cheaper than the continuous venues' marginal price for the whole
+            // quantity can never help; without such a price only the limit prunes.
+            let lambda0 = if cum_q >= q {
+                self.seg_cost.last().copied().unwrap_or(f64::INFINITY)
+            } else {
+                f64::INFINITY
+            };
+            let fixed_total: f64 = self
+                .fixed
+                .iter()
+                .enumerate()
+                .filter(|(bit, _)| mask & (1 << bit) != 0)
+                .map(|(_, &v)| venues[v].fixed_cost.to_f64().unwrap_or(f64::INFINITY))
+                .sum();
+
+            // Useful tiers per dealer.
+            self.cands.clear();
+            self.cand_len.clear();
+            for &d in &self.dealers {
+                let mut list = [Cand::default(); MAX_TIERS];
+                let mut n = 0;
+                let dcap = Self::cap_f64(cap(d));
+                if let RouteShape::Tiers(tiers) = &venues[d].shape {
+                    let mut prev_h = 0.0f64;
+                    for (t, tier) in tiers.iter().enumerate().take(MAX_TIERS) {
+                        let h = tier.qty.to_f64().unwrap_or(0.0).min(dcap);
+                        if tier.cost > limit_cost || tier.cost >= lambda0 || h <= prev_h {
+                            continue;
+                        }
+                        let pos = self.seg_cost.partition_point(|&c| c < tier.cost) as u32;
+                        list[n] = Cand { cost: tier.cost, qty: h, tier: t as u8, pos };
+                        n += 1;
+                        prev_h = h;
+                        if h >= q {
+                            break;
+                        }
+                    }
+                }
+                self.cands.push(list);
+                self.cand_len.push(n);
+            }
+
+            // Enumerate tier choices (0 = none) with an odometer.
+            let nd = self.dealers.len();
+            let mut choice = [0u8; MAX_DEALERS];
+            let mut best = Best {
+                placed: f64::NEG_INFINITY,
+                cost: f64::INFINITY,
+                mask,
+                choice,
+            };
+            loop {
+                let mut chosen = [Cand::default(); MAX_DEALERS];
+                let mut k = 0;
+                for i in 0..nd {
+                    if choice[i] > 0 {
+                        let c = self.cands[i][choice[i] as usize - 1];
+                        // Insertion sort by cost.
+                        let mut j = k;
+                        while j > 0 && chosen[j - 1].cost > c.cost {
+                            chosen[j] = chosen[j - 1];
+                            j -= 1;
+                        }
+                        chosen[j] = c;
+                        k += 1;
+                    }
+                }
+                let (placed, cost) = self.eval(&chosen[..k], q);
+                if better(placed, cost + fixed_total, &best, q) {
+                    // Record tier indexes (+1, 0 = none), not candidate indexes.
+                    let mut tiers = [0u8; MAX_DEALERS];
+                    for i in 0..nd {
+                        if choice[i] > 0 {
+                            tiers[i] = self.cands[i][choice[i] as usize - 1].tier + 1;
+                        }
+                    }
+                    best = Best {
+                        placed,
+                        cost: cost + fixed_total,
+                        mask,
+                        choice: tiers,
+                    };
+                }
+                // Next combination.
+                let mut i = 0;
+                loop {
+                    if i == nd {
+                        break;
+                    }
+                    if (choice[i] as usize) < self.cand_len[i] {
+                        choice[i] += 1;
+                        break;
+                    }
+                    choice[i] = 0;
+                    i += 1;
+                }
+                if i == nd {
+                    break;
+                }
+            }
+            self.bests.push(best);
+        }
+
+        // Best first; rebuild exactly and take the first whose fixed-cost venues pay.
+        let mut order: Vec<Best> = self.bests.clone();
+        order.sort_by(|a, b| {
+            if better(a.placed, a.cost, b, q) {
+                std::cmp::Ordering::Less
+            } else if better(b.placed, b.cost, a, q) {
+                std::cmp::Ordering::Greater
+            } else {
+                a.mask.cmp(&b.mask)
+            }
+        });
+        for b in &order {
+            let plan = self.rebuild(book, req, b, limit_cost);
+            let pays = plan.allocations.iter().all(|a| {
+                venues[a.venue].fixed_cost.is_zero()
+                    || req
+                        .limit
+                        .is_none_or(|l| req.side.at_least_as_good(a.all_in_px(req.side), l))
+            });
+            if pays {
+                return plan;
+            }
+        }
+        RoutePlan {
+            allocations: Vec::new(),
+            placed: Decimal::ZERO,
+            unplaced: req.qty,
+        }
+    }
+
+    /// Cost of taking `amount` of continuous quantity starting after segment `idx`.
+    fn take_continuous(&self, idx: usize, amount: f64) -> f64 {
+        let target = self.pre_q[idx] + amount;
+        let j = self.pre_q.partition_point(|&x| x < target).min(self.pre_q.len() - 1);
+        if j <= idx {
+            return 0.0;
+        }
+        self.pre_c[j - 1] - self.pre_c[idx] + self.seg_cost[j - 1] * (target - self.pre_q[j - 1])
+    }
+
+    /// Pours `q` over the continuous prefix and the chosen dealer tiers, cheapest first.
+    fn eval(&self, chosen: &[Cand], q: f64) -> (f64, f64) {
+        let n = self.seg_cost.len();
+        let mut rem = q;
+        let mut cost = 0.0;
+        let mut idx = 0usize;
+        for c in chosen {
+            let pos = (c.pos as usize).max(idx);
+            let avail = self.pre_q[pos] - self.pre_q[idx];
+            if avail >= rem {
+                return (q, cost + self.take_continuous(idx, rem));
+            }
+            cost += self.pre_c[pos] - self.pre_c[idx];
+            rem -= avail;
+            idx = pos;
+            let take = c.qty.min(rem);
+            cost += c.cost * take;
+            rem -= take;
+            if rem <= 0.0 {
+                return (q, cost);
+            }
+        }
+        let avail = self.pre_q[n] - self.pre_q[idx];
+        let take = avail.min(rem);
+        cost += self.take_continuous(idx, take);
+        (q - rem + take, cost)
+    }
+
+    /// Rebuilds the winning combination in `Decimal`.
+    fn rebuild(&self, book: &RouteBook, req: &RouteRequest<'_>, best: &Best, limit_cost: f64) -> RoutePlan {
+        let venues = &book.venues;
+        let cap = |v: usize| req.caps.get(v).copied().flatten();
+        let off = |v: usize| -> bool {
+            if venues[v].fixed_cost > Decimal::ZERO {
+                match self.fixed.iter().position(|&f| f == v) {
+                    Some(bit) => best.mask & (1 << bit) == 0,
+                    None => true,
+                }
+            } else {
+                false
+            }
+        };
+        // Dealer items: (cost, venue, tier index, qty).
+        let mut dealer_items: Vec<(f64, usize, usize, Decimal)> = Vec::new();
+        for (i, &d) in self.dealers.iter().enumerate() {
+            if best.choice[i] == 0 {
+                continue;
+            }
+            let RouteShape::Tiers(tiers) = &venues[d].shape else { continue };
+            let t = best.choice[i] as usize - 1;
+            let qty = cap(d).map_or(tiers[t].qty, |c| c.min(tiers[t].qty));
+            dealer_items.push((tiers[t].cost, d, t, qty));
+        }
+        dealer_items.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+
+        let mut cap_left: Vec<Option<Decimal>> = (0..venues.len()).map(cap).collect();
+        let mut allocs: Vec<Option<Allocation>> = vec![None; venues.len()];
+        let mut rem = req.qty;
+        let mut add = |v: usize, qty: Decimal, net_px: Decimal, gross: Decimal, rem: &mut Decimal| {
+            let venue = &venues[v];
+            let venue_qty = (qty / venue.conversion.qty_rate)
+                .round_dp_with_strategy(venue.qty_scale, rust_decimal::RoundingStrategy::ToZero);
+            let qty = venue_qty * venue.conversion.qty_rate;
+            if qty <= Decimal::ZERO {
+                return Decimal::ZERO;
+            }
+            let a = allocs[v].get_or_insert(Allocation {
+                venue: v,
+                qty: Decimal::ZERO,
+                venue_qty: Decimal::ZERO,
+                limit_px: gross,
+                expected_net: Decimal::ZERO,
+                fixed_cost: venue.fixed_cost,
+            });
+            a.qty += qty;
+            a.venue_qty += venue_qty;
+            a.expected_net += qty * net_px;
+            a.limit_px = gross; // segments come best first, so the last is the worst
+            *rem -= qty;
+            qty
+        };
+        let mut di = 0;
+        for m in &book.merged {
+            if rem <= Decimal::ZERO {
+                break;
+            }
+            while di < dealer_items.len() && dealer_items[di].0 <= m.cost && rem > Decimal::ZERO {
+                let (_, d, t, qty) = dealer_items[di];
+                if let RouteShape::Tiers(tiers) = &venues[d].shape {
+                    let take = qty.min(rem);
+                    add(d, take, tiers[t].net_px, tiers[t].gross_px, &mut rem);
+                }
+                di += 1;
+            }
+            let v = m.venue as usize;
+            if off(v) || rem <= Decimal::ZERO {
+                continue;
+            }
+            if m.cost > limit_cost {
+                break;
+            }
+            let RouteShape::Curve(segs) = &venues[v].shape else { continue };
+            let seg = &segs[m.seg as usize];
+            let mut take = seg.qty.min(rem);
+            if let Some(c) = cap_left[v] {
+                take = take.min(c);
+            }
+            if take <= Decimal::ZERO {
+                continue;
+            }
+            let took = add(v, take, seg.net_px, seg.gross_px, &mut rem);
+            if let Some(c) = cap_left[v].as_mut() {
+                *c -= took;
+            }
+        }
+        while di < dealer_items.len() && rem > Decimal::ZERO {
+            let (_, d, t, qty) = dealer_items[di];
+            if let RouteShape::Tiers(tiers) = &venues[d].shape {
+                let take = qty.min(rem);
+                add(d, take, tiers[t].net_px, tiers[t].gross_px, &mut rem);
+            }
+            di += 1;
+        }
+        let allocations: Vec<Allocation> = allocs.into_iter().flatten().collect();
+        let placed: Decimal = allocations.iter().map(|a| a.qty).sum();
+        debug_assert!(placed <= req.qty, "placed {placed} > asked {}", req.qty);
+        RoutePlan {
+            allocations,
+            placed,
+            unplaced: req.qty - placed,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
