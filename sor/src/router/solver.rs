@@ -142,7 +142,53 @@ pub struct Router {
     cand_len: Vec<usize>,
     dealers: Vec<usize>,
     fixed: Vec<usize>,
+    forced_min: Vec<Option<Decimal>>,
+    skip_left: Vec<f64>,
     bests: Vec<Best>,
+}
+
+/// The least a fixed-cost venue must take for its all-in price (fixed cost included)
+/// to respect the limit, rounded up to the venue's precision; `None` if no quantity
+/// within its curve, the limit and its cap does. Zero without a limit.
+fn forced_qty(venue: &RouteVenue, side: Side, limit: Option<Decimal>, cap: Option<Decimal>) -> Option<Decimal> {
+    let Some(limit) = limit else {
+        return Some(Decimal::ZERO);
+    };
+    let RouteShape::Curve(segs) = &venue.shape else {
+        return Some(Decimal::ZERO);
+    };
+    if venue.fixed_cost <= Decimal::ZERO {
+        return Some(Decimal::ZERO);
+    }
+    let sign = Decimal::from(side.sign());
+    let limit_cost = sign * limit;
+    let within: Decimal = segs
+        .iter()
+        .take_while(|s| sign * s.net_px <= limit_cost)
+        .map(|s| s.qty)
+        .sum();
+    let max = cap.map_or(within, |c| c.min(within));
+    // g(x) = Σ (limit − net)·qty over the first x units must reach the fixed cost.
+    let (mut gained, mut x) = (Decimal::ZERO, Decimal::ZERO);
+    for seg in segs {
+        let rate = limit_cost - sign * seg.net_px;
+        if rate < Decimal::ZERO {
+            break;
+        }
+        if rate > Decimal::ZERO {
+            let need = (venue.fixed_cost - gained) / rate;
+            if need <= seg.qty {
+                let rate_q = venue.conversion.qty_rate;
+                let units = ((x + need) / rate_q)
+                    .round_dp_with_strategy(venue.qty_scale, rust_decimal::RoundingStrategy::AwayFromZero);
+                let forced = units * rate_q;
+                return (forced <= max).then_some(forced);
+            }
+            gained += rate * seg.qty;
+        }
+        x += seg.qty;
+    }
+    None
 }
 
 fn better(placed: f64, cost: f64, than: &Best, q: f64) -> bool {
@@ -210,8 +256,13 @@ impl Router {
             .map(|v| venues[v].fixed_cost > Decimal::ZERO && !self.fixed.contains(&v))
             .collect();
 
+        self.forced_min.clear();
+        for &f in &self.fixed {
+            self.forced_min.push(forced_qty(&venues[f], req.side, req.limit, cap(f)));
+        }
+
         self.bests.clear();
-        for mask in 0u32..(1u32 << self.fixed.len()) {
+        'masks: for mask in 0u32..(1u32 << self.fixed.len()) {
             let off = |v: usize| -> bool {
                 if fixed_off_all[v] {
                     return true;
@@ -229,8 +280,42 @@ impl Router {
             self.pre_c.clear();
             self.pre_q.push(0.0);
             self.pre_c.push(0.0);
+            // Fixed-cost venues switched on first take the least that makes them pay.
+            self.skip_left.clear();
+            self.skip_left.resize(venues.len(), 0.0);
+            let (mut forced_q, mut forced_c) = (0.0f64, 0.0f64);
+            for (bit, &f) in self.fixed.iter().enumerate() {
+                if mask & (1 << bit) == 0 {
+                    continue;
+                }
+                let Some(min) = self.forced_min[bit] else {
+                    continue 'masks;
+                };
+                let mut left = min.to_f64().unwrap_or(f64::INFINITY);
+                self.skip_left[f] = left;
+                self.cap_left[f] -= left;
+                forced_q += left;
+                if let RouteShape::Curve(segs) = &venues[f].shape {
+                    for seg in segs {
+                        if left <= 0.0 {
+                            break;
+                        }
+                        let t = seg.qty.to_f64().unwrap_or(0.0).min(left);
+                        forced_c += t * seg.cost;
+                        left -= t;
+                    }
+                }
+            }
+            if forced_q > q * (1.0 + 1e-12) {
+                continue 'masks;
+            }
+            let q_all = q;
+            let q = q - forced_q;
             let (mut cum_q, mut cum_c) = (0.0f64, 0.0f64);
             for m in &book.merged {
+                if cum_q >= q {
+                    break;
+                }
                 let v = m.venue as usize;
                 if off(v) {
                     continue;
@@ -238,7 +323,13 @@ impl Router {
                 if m.cost > limit_cost {
                     break;
                 }
-                let take = m.qty.min(self.cap_left[v]);
+                let mut take = m.qty;
+                if self.skip_left[v] > 0.0 {
+                    let skip = self.skip_left[v].min(take);
+                    self.skip_left[v] -= skip;
+                    take -= skip;
+                }
+                let take = take.min(self.cap_left[v]);
                 if take <= 0.0 {
                     continue;
                 }
@@ -320,7 +411,8 @@ impl Router {
                     }
                 }
                 let (placed, cost) = self.eval(&chosen[..k], q);
-                if better(placed, cost + fixed_total, &best, q) {
+                let (placed, cost) = (placed + forced_q, cost + forced_c);
+                if better(placed, cost + fixed_total, &best, q_all) {
                     // Record tier indexes (+1, 0 = none), not candidate indexes.
                     let mut tiers = [0u8; MAX_DEALERS];
                     for i in 0..nd {
@@ -476,6 +568,28 @@ impl Router {
             *rem -= qty;
             qty
         };
+        // Fixed-cost venues switched on take their least paying quantity first.
+        let mut skip_left: Vec<Decimal> = vec![Decimal::ZERO; venues.len()];
+        for (bit, &f) in self.fixed.iter().enumerate() {
+            if best.mask & (1 << bit) == 0 {
+                continue;
+            }
+            let Some(mut left) = self.forced_min[bit] else { continue };
+            skip_left[f] = left;
+            if let RouteShape::Curve(segs) = &venues[f].shape {
+                for seg in segs {
+                    if left <= Decimal::ZERO {
+                        break;
+                    }
+                    let take = seg.qty.min(left);
+                    let took = add(f, take, seg.net_px, seg.gross_px, &mut rem);
+                    left -= take;
+                    if let Some(c) = cap_left[f].as_mut() {
+                        *c -= took;
+                    }
+                }
+            }
+        }
         let mut di = 0;
         for m in &book.merged {
             if rem <= Decimal::ZERO {
@@ -498,7 +612,13 @@ impl Router {
             }
             let RouteShape::Curve(segs) = &venues[v].shape else { continue };
             let seg = &segs[m.seg as usize];
-            let mut take = seg.qty.min(rem);
+            let mut avail = seg.qty;
+            if skip_left[v] > Decimal::ZERO {
+                let skip = skip_left[v].min(avail);
+                skip_left[v] -= skip;
+                avail -= skip;
+            }
+            let mut take = avail.min(rem);
             if let Some(c) = cap_left[v] {
                 take = take.min(c);
             }
