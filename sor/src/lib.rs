@@ -1,5 +1,8 @@
 //! The core of the smart order router: domain model, engine, router, algos, the
 //! in-process simulation runner, scenarios and reports.
 
+pub mod algo;
+pub mod clock;
 pub mod domain;
+pub mod engine;
 pub mod router;

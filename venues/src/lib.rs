@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Which way an order trades the instrument's base asset.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Side {
     /// Buy the base asset, pay the quote asset.

@@ -82,6 +82,8 @@ pub struct ChildOrder {
     /// How it counts toward the parent.
     #[serde(skip)]
     pub conversion: Conversion,
+    /// Value of one unit of the venue's fixed-cost asset in the parent's quote currency.
+    pub fixed_cost_value: Decimal,
     status: ChildStatus,
     filled: Decimal,
     gross_amount: Decimal,
@@ -111,6 +113,7 @@ impl ChildOrder {
             qty,
             limit_px,
             conversion,
+            fixed_cost_value: Decimal::ONE,
             status: ChildStatus::PendingNew,
             filled: Decimal::ZERO,
             gross_amount: Decimal::ZERO,

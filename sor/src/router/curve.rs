@@ -41,6 +41,8 @@ pub struct RouteVenue {
     pub shape: RouteShape,
     /// Cost per child in the parent's quote currency (gas, a ticket fee).
     pub fixed_cost: Decimal,
+    /// Value of one unit of the venue's fixed-cost asset in the parent's quote currency.
+    pub fixed_cost_value: Decimal,
     /// How its units count toward the parent.
     pub conversion: Conversion,
     /// Decimal places of a quantity at the venue.
@@ -109,6 +111,7 @@ impl RouteVenue {
             instrument: liq.instrument.clone(),
             shape,
             fixed_cost: liq.fixed_cost * fixed_cost_value,
+            fixed_cost_value,
             conversion,
             qty_scale,
         }

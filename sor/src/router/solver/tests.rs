@@ -27,6 +27,7 @@ fn venue(name: &str, shape: RouteShape, fixed: Decimal) -> RouteVenue {
         instrument: "USDC/USD".into(),
         shape,
         fixed_cost: fixed,
+        fixed_cost_value: Decimal::ONE,
         conversion: Conversion::IDENTITY,
         qty_scale: 0,
     }

@@ -1,0 +1,140 @@
+//! What the engine is fed and what it asks the world to do.
+
+use crate::domain::{ChildId, ParentId, ParentStatus, Strategy};
+use risk::Approved;
+use rust_decimal::Decimal;
+use serde::Serialize;
+use venues::{Liquidity, Nanos, Side, VenueId, VenueOrder, VenueReport};
+
+/// A desk's new parent order, as ingress decoded it (not yet validated).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewParent {
+    /// The desk.
+    pub desk: String,
+    /// The desk's account.
+    pub account: Option<String>,
+    /// The desk's own order id (ClOrdID).
+    pub client_id: String,
+    /// Instrument id.
+    pub instrument: String,
+    /// Side.
+    pub side: Side,
+    /// Quantity, base units.
+    pub qty: Decimal,
+    /// Worst net price after fees; `None` for a market order.
+    pub limit: Option<Decimal>,
+    /// How to work it.
+    pub strategy: Strategy,
+    /// Largest child the desk wants, parent units.
+    pub max_clip: Option<Decimal>,
+    /// Venues the desk allows; `None` for all.
+    pub venues: Option<Vec<String>>,
+}
+
+/// An input to the engine.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// A desk sent a parent.
+    NewParent(NewParent),
+    /// A desk asked to cancel a parent.
+    CancelParent {
+        /// The parent.
+        parent: ParentId,
+    },
+    /// A venue's liquidity changed.
+    Liquidity(Liquidity),
+    /// A venue reported on a child.
+    Venue {
+        /// The child.
+        child: ChildId,
+        /// What the venue said.
+        report: VenueReport,
+    },
+    /// A TWAP slice is due.
+    SliceDue {
+        /// The parent.
+        parent: ParentId,
+        /// The slice number, from 0.
+        slice: u32,
+    },
+}
+
+/// What a desk is told about its parent (an execution report).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "type")]
+pub enum DeskEvent {
+    /// The parent was accepted.
+    Ack,
+    /// A child filled; `qty` and `px` are in parent terms, `px` net of fees.
+    Fill {
+        /// The venue (LastMkt).
+        venue: VenueId,
+        /// LastQty.
+        qty: Decimal,
+        /// LastPx, net per unit.
+        px: Decimal,
+    },
+    /// The parent was refused.
+    Rejected {
+        /// The rule and the limit, for the desk's Text.
+        reason: String,
+    },
+    /// The parent is done.
+    Done {
+        /// Filled, Cancelled or Expired.
+        status: ParentStatus,
+        /// Why, when not simply filled.
+        reason: String,
+    },
+}
+
+/// One report to a desk, with the parent's totals after it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeskReport {
+    /// The parent (OrderID).
+    pub parent: ParentId,
+    /// The desk's ClOrdID.
+    pub client_id: String,
+    /// When.
+    pub at: Nanos,
+    /// What happened.
+    pub event: DeskEvent,
+    /// Status after it.
+    pub status: ParentStatus,
+    /// CumQty.
+    pub cum_qty: Decimal,
+    /// LeavesQty.
+    pub leaves_qty: Decimal,
+    /// AvgPx (net).
+    pub avg_px: Decimal,
+}
+
+/// Something the engine asks the world to do.
+#[derive(Debug, Clone)]
+pub enum Command {
+    /// Send a child to a venue; the approval proves it passed the risk gate.
+    Send {
+        /// The venue.
+        venue: VenueId,
+        /// The order.
+        order: VenueOrder,
+        /// The gate's approval for exactly this child.
+        approval: Approved,
+    },
+    /// Cancel a working child.
+    Cancel {
+        /// The venue.
+        venue: VenueId,
+        /// The child.
+        child: ChildId,
+    },
+    /// Feed `event` back at time `at`.
+    Schedule {
+        /// When.
+        at: Nanos,
+        /// What.
+        event: Event,
+    },
+    /// Tell a desk.
+    Desk(DeskReport),
+}

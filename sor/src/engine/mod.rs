@@ -1,0 +1,670 @@
+//! The engine: one deterministic state machine, `(state, event) -> commands`.
+//!
+//! It owns every parent and child, the latest liquidity of every venue, the router and
+//! the risk gate. It does no I/O and reads no clock: [`Engine::handle`] is given the time
+//! with each event and answers with [`Command`]s for the world (send a child, cancel
+//! one, call back later, tell the desk). Same events and times in, same commands out.
+
+mod event;
+mod queue;
+
+pub use event::{Command, DeskEvent, DeskReport, Event, NewParent};
+pub use queue::{EngineLoop, QueueError};
+
+use crate::algo::{TwapSchedule, twap_slice_target};
+use crate::domain::{
+    ChildId, ChildOrder, ChildStatus, Instruments, OrderError, ParentId, ParentOrder, ParentStatus,
+    Strategy, Valuation,
+};
+use crate::router::{RouteBook, RouteRequest, RouteVenue, Router};
+use risk::{ChildRequest, ParentRequest, RiskGate};
+use rust_decimal::Decimal;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use venues::{Liquidity, Nanos, Side, VenueId, VenueKind, VenueOrder, VenueReport};
+
+/// Most risk denials kept per parent for its report (later ones are counted only).
+const MAX_DENIALS_KEPT: usize = 64;
+
+/// A venue the engine may route to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VenueSpec {
+    /// Id.
+    pub id: VenueId,
+    /// Kind.
+    pub kind: VenueKind,
+    /// Instrument it trades.
+    pub instrument: String,
+}
+
+/// What the engine needs to know before the first event.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Instruments and their precision.
+    pub instruments: Instruments,
+    /// Reference prices and asset equivalences.
+    pub valuation: Valuation,
+    /// Venues, in a fixed order.
+    pub venues: Vec<VenueSpec>,
+    /// Most routing rounds per slice (the first plus re-routes).
+    pub max_rounds: u32,
+}
+
+/// An event the engine could not apply. State is unchanged unless said otherwise.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EngineError {
+    /// A report for a child the engine never sent.
+    #[error("unknown child {0}")]
+    UnknownChild(ChildId),
+    /// An event for a parent the engine does not hold.
+    #[error("unknown parent {0}")]
+    UnknownParent(ParentId),
+    /// A venue report the child's state machine refused (e.g. a fill past its size).
+    #[error("venue report refused: {0}")]
+    Refused(OrderError),
+    /// An internal invariant broke: a bug, and the engine must stop.
+    #[error("invariant broken: {0}")]
+    Invariant(String),
+}
+
+/// Everything known about one parent: the order, its children, its costs.
+#[derive(Debug, Clone)]
+pub struct ParentRecord {
+    /// The order and its state machine.
+    pub order: ParentOrder,
+    /// The desk's ClOrdID.
+    pub client_id: String,
+    /// Mid of the parent instrument's books at arrival, if both sides were shown.
+    pub arrival_mid: Option<Decimal>,
+    /// Reference price of the base asset in the quote at arrival.
+    pub reference: Option<Decimal>,
+    /// Fees paid, parent quote currency.
+    pub fees: Decimal,
+    /// Fixed costs paid (gas), parent quote currency.
+    pub fixed_costs: Decimal,
+    /// Children, in the order they were sent.
+    pub children: Vec<ChildId>,
+    /// Risk denials (the first [`MAX_DENIALS_KEPT`]) and how many in all.
+    pub risk_denials: Vec<String>,
+    /// Count of all risk denials.
+    pub risk_denial_count: usize,
+    /// Routing rounds run.
+    pub rounds: u32,
+    /// Why it ended, when it ended short or was refused.
+    pub reason: Option<String>,
+    /// When it reached a terminal status.
+    pub finished_at: Option<Nanos>,
+    work: Work,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Work {
+    max_clip: Option<Decimal>,
+    allow: Option<BTreeSet<String>>,
+    excluded: BTreeSet<VenueId>,
+    open_children: u32,
+    round: u32,
+    slice: u32,
+    schedule: Option<TwapSchedule>,
+    slice_goal: Decimal,
+}
+
+/// The deterministic core.
+pub struct Engine<G> {
+    config: EngineConfig,
+    gate: G,
+    router: Router,
+    parents: BTreeMap<ParentId, ParentRecord>,
+    children: BTreeMap<ChildId, ChildOrder>,
+    liquidity: BTreeMap<(VenueId, Side), Liquidity>,
+    liquidity_version: u64,
+    books: HashMap<(String, Side), (u64, RouteBook)>,
+    client_ids: BTreeSet<(String, String)>,
+    next_parent: u64,
+}
+
+impl<G: RiskGate> Engine<G> {
+    /// An engine with no orders.
+    pub fn new(config: EngineConfig, gate: G) -> Self {
+        Self {
+            config,
+            gate,
+            router: Router::new(),
+            parents: BTreeMap::new(),
+            children: BTreeMap::new(),
+            liquidity: BTreeMap::new(),
+            liquidity_version: 0,
+            books: HashMap::new(),
+            client_ids: BTreeSet::new(),
+            next_parent: 1,
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// Every parent, by id.
+    pub fn parents(&self) -> &BTreeMap<ParentId, ParentRecord> {
+        &self.parents
+    }
+
+    /// Every child, by id.
+    pub fn children(&self) -> &BTreeMap<ChildId, ChildOrder> {
+        &self.children
+    }
+
+    /// Applies one event at time `now`, appending the resulting commands to `out`.
+    pub fn handle(&mut self, now: Nanos, event: Event, out: &mut Vec<Command>) -> Result<(), EngineError> {
+        match event {
+            Event::NewParent(p) => self.on_new_parent(now, p, out),
+            Event::CancelParent { parent } => self.on_cancel(now, &parent, out),
+            Event::Liquidity(liq) => {
+                self.liquidity.insert((liq.venue.clone(), liq.side), liq);
+                self.liquidity_version += 1;
+                Ok(())
+            }
+            Event::Venue { child, report } => self.on_venue(now, &child, report, out),
+            Event::SliceDue { parent, slice } => self.on_slice_due(now, &parent, slice, out),
+        }
+    }
+
+    fn report(rec: &ParentRecord, now: Nanos, event: DeskEvent) -> Command {
+        Command::Desk(DeskReport {
+            parent: rec.order.id.clone(),
+            client_id: rec.client_id.clone(),
+            at: now,
+            event,
+            status: rec.order.status(),
+            cum_qty: rec.order.filled(),
+            leaves_qty: rec.order.leaves(),
+            avg_px: rec.order.avg_px(),
+        })
+    }
+
+    fn on_new_parent(&mut self, now: Nanos, p: NewParent, out: &mut Vec<Command>) -> Result<(), EngineError> {
+        let id = ParentId(format!("P{}", self.next_parent));
+        self.next_parent += 1;
+        let mut order = ParentOrder::new(
+            id.clone(),
+            p.desk.clone(),
+            p.account.clone(),
+            p.instrument.clone(),
+            p.side,
+            p.qty,
+            p.limit,
+            p.strategy.clone(),
+            now,
+        );
+        let reference = self.reference_px(&p.instrument);
+        let arrival_mid = self.arrival_mid(&p.instrument);
+        let mut rec = ParentRecord {
+            order: order.clone(),
+            client_id: p.client_id.clone(),
+            arrival_mid,
+            reference,
+            fees: Decimal::ZERO,
+            fixed_costs: Decimal::ZERO,
+            children: Vec::new(),
+            risk_denials: Vec::new(),
+            risk_denial_count: 0,
+            rounds: 0,
+            reason: None,
+            finished_at: None,
+            work: Work {
+                max_clip: p.max_clip,
+                allow: p.venues.as_ref().map(|v| v.iter().cloned().collect()),
+                ..Work::default()
+            },
+        };
+        if let Err(reason) = self.validate(&p, reference) {
+            order
+                .reject()
+                .map_err(|e| EngineError::Invariant(e.to_string()))?;
+            rec.order = order;
+            rec.reason = Some(reason.clone());
+            rec.finished_at = Some(now);
+            out.push(Self::report(&rec, now, DeskEvent::Rejected { reason }));
+            self.parents.insert(id, rec);
+            return Ok(());
+        }
+        self.client_ids.insert((p.desk.clone(), p.client_id.clone()));
+        out.push(Self::report(&rec, now, DeskEvent::Ack));
+        match p.strategy {
+            Strategy::Sweep => {
+                rec.work.slice_goal = p.qty;
+            }
+            Strategy::Twap {
+                duration,
+                slices,
+                min_spacing,
+            } => {
+                let schedule = TwapSchedule::new(duration, slices, min_spacing);
+                rec.work.schedule = Some(schedule);
+                for j in 1..schedule.slices {
+                    out.push(Command::Schedule {
+                        at: schedule.due(now, j),
+                        event: Event::SliceDue {
+                            parent: id.clone(),
+                            slice: j,
+                        },
+                    });
+                }
+                let scale = self.qty_scale(&p.instrument);
+                rec.work.slice_goal = twap_slice_target(p.qty, 0, schedule.slices, scale);
+            }
+        }
+        self.parents.insert(id.clone(), rec);
+        self.route(&id, out)?;
+        self.maybe_round_done(now, &id, out)
+    }
+
+    /// Checks a new parent; the error is the desk's reject text.
+    fn validate(&self, p: &NewParent, reference: Option<Decimal>) -> Result<(), String> {
+        let instrument = self
+            .config
+            .instruments
+            .get("instrument", &p.instrument)
+            .map_err(|e| e.to_string())?;
+        instrument.qty("qty", p.qty).map_err(|e| e.to_string())?;
+        if let Some(limit) = p.limit {
+            instrument.px("limit", limit).map_err(|e| e.to_string())?;
+        }
+        if let Some(clip) = p.max_clip {
+            instrument.qty("max_clip", clip).map_err(|e| e.to_string())?;
+        }
+        if let Strategy::Twap { duration, .. } = p.strategy
+            && duration == 0
+        {
+            return Err("duration: a TWAP needs a duration greater than 0".into());
+        }
+        if self.client_ids.contains(&(p.desk.clone(), p.client_id.clone())) {
+            return Err(format!("client_id: duplicate {:?} for desk {}", p.client_id, p.desk));
+        }
+        let px = reference.or(p.limit).unwrap_or(Decimal::ONE);
+        self.gate
+            .check_parent(&ParentRequest {
+                desk: &p.desk,
+                instrument: &p.instrument,
+                qty: p.qty,
+                notional: p.qty * px,
+                currency: &instrument.quote,
+            })
+            .map_err(|e| e.to_string())
+    }
+
+    fn qty_scale(&self, instrument: &str) -> u32 {
+        self.config
+            .instruments
+            .get("instrument", instrument)
+            .map_or(0, |i| i.qty_scale)
+    }
+
+    fn reference_px(&self, instrument: &str) -> Option<Decimal> {
+        let i = self.config.instruments.get("instrument", instrument).ok()?;
+        self.config.valuation.value(&i.base, &i.quote).ok()
+    }
+
+    /// Mid of the best bid and ask shown by books in the instrument itself.
+    fn arrival_mid(&self, instrument: &str) -> Option<Decimal> {
+        let best = |side: Side| {
+            self.liquidity
+                .values()
+                .filter(|l| l.side == side && l.kind == VenueKind::Book && l.instrument == instrument)
+                .filter_map(|l| match &l.shape {
+                    venues::CurveShape::Steps(levels) => levels.first().map(|x| x.px),
+                    _ => None,
+                })
+                .reduce(|a, b| if side == Side::Sell { a.max(b) } else { a.min(b) })
+        };
+        let (bid, ask) = (best(Side::Sell)?, best(Side::Buy)?);
+        Some((bid + ask) / Decimal::TWO)
+    }
+
+    /// The route book for a parent instrument and side, rebuilt when liquidity moved.
+    fn book(&mut self, instrument: &str, side: Side) -> Result<&RouteBook, EngineError> {
+        let key = (instrument.to_owned(), side);
+        let fresh = self
+            .books
+            .get(&key)
+            .is_some_and(|(v, _)| *v == self.liquidity_version);
+        if !fresh {
+            let parent = self
+                .config
+                .instruments
+                .get("instrument", instrument)
+                .map_err(|e| EngineError::Invariant(e.to_string()))?;
+            let mut venues = Vec::new();
+            for spec in &self.config.venues {
+                let Some(liq) = self.liquidity.get(&(spec.id.clone(), side)) else {
+                    continue;
+                };
+                let Ok(vi) = self.config.instruments.get("venue", &spec.instrument) else {
+                    continue;
+                };
+                let Ok(conversion) = self.config.valuation.conversion(vi, parent) else {
+                    continue;
+                };
+                let fixed_value = if liq.fixed_cost.is_zero() {
+                    Decimal::ZERO
+                } else {
+                    match self.config.valuation.value(&liq.fixed_cost_asset, &parent.quote) {
+                        Ok(v) => v,
+                        Err(_) => continue,
+                    }
+                };
+                venues.push(RouteVenue::from_liquidity(liq, conversion, fixed_value, vi.qty_scale));
+            }
+            self.books
+                .insert(key.clone(), (self.liquidity_version, RouteBook::new(venues)));
+        }
+        self.books
+            .get(&key)
+            .map(|(_, b)| b)
+            .ok_or_else(|| EngineError::Invariant("route book vanished".into()))
+    }
+
+    /// Routes what the current slice still wants; returns the quantity sent.
+    fn route(&mut self, id: &ParentId, out: &mut Vec<Command>) -> Result<Decimal, EngineError> {
+        let (instrument, side, want, limit) = {
+            let rec = self
+                .parents
+                .get(id)
+                .ok_or_else(|| EngineError::UnknownParent(id.clone()))?;
+            let o = &rec.order;
+            if o.status().is_terminal() || o.status() == ParentStatus::PendingCancel {
+                return Ok(Decimal::ZERO);
+            }
+            let want = (rec.work.slice_goal - o.filled() - o.working()).min(o.unworked());
+            (o.instrument.clone(), o.side, want, o.limit)
+        };
+        if want <= Decimal::ZERO {
+            return Ok(Decimal::ZERO);
+        }
+        self.book(&instrument, side)?;
+        let Engine {
+            books,
+            parents,
+            children,
+            router,
+            gate,
+            ..
+        } = self;
+        let book = books
+            .get(&(instrument.clone(), side))
+            .map(|(_, b)| b)
+            .ok_or_else(|| EngineError::Invariant("route book vanished".into()))?;
+        let rec = parents
+            .get_mut(id)
+            .ok_or_else(|| EngineError::UnknownParent(id.clone()))?;
+        rec.rounds += 1;
+        let caps: Vec<Option<Decimal>> = book
+            .venues()
+            .iter()
+            .map(|v| {
+                let allowed = rec.work.allow.as_ref().is_none_or(|a| a.contains(v.venue.as_str()));
+                if !allowed || rec.work.excluded.contains(&v.venue) {
+                    return Some(Decimal::ZERO);
+                }
+                let room = gate.room(v.venue.as_str()).map(|r| r * v.conversion.qty_rate);
+                match (room, rec.work.max_clip) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                }
+            })
+            .collect();
+        let plan = router.solve(
+            book,
+            &RouteRequest {
+                side,
+                qty: want,
+                limit,
+                caps: &caps,
+            },
+        );
+        let mut sent = Decimal::ZERO;
+        for alloc in &plan.allocations {
+            let venue = &book.venues()[alloc.venue];
+            let child_id = ChildId(format!("{}.{}", id, rec.children.len() + 1));
+            let request = ChildRequest {
+                desk: &rec.order.desk,
+                venue: venue.venue.as_str(),
+                instrument: &venue.instrument,
+                qty: alloc.venue_qty,
+                notional: alloc.expected_net,
+            };
+            let approval = match risk::approve(&*gate, &request) {
+                Ok(a) => a,
+                Err(denied) => {
+                    rec.risk_denial_count += 1;
+                    if rec.risk_denials.len() < MAX_DENIALS_KEPT {
+                        rec.risk_denials.push(format!("{child_id}: {denied}"));
+                    }
+                    rec.work.excluded.insert(venue.venue.clone());
+                    continue;
+                }
+            };
+            rec.order
+                .reserve(alloc.qty)
+                .map_err(|e| EngineError::Invariant(e.to_string()))?;
+            let order = VenueOrder {
+                client_id: child_id.0.clone(),
+                instrument: venue.instrument.clone(),
+                side,
+                qty: alloc.venue_qty,
+                limit_px: alloc.limit_px,
+            };
+            let mut child = ChildOrder::new(
+                child_id.clone(),
+                id.clone(),
+                venue.venue.clone(),
+                venue.instrument.clone(),
+                side,
+                alloc.venue_qty,
+                alloc.limit_px,
+                venue.conversion,
+            );
+            child.fixed_cost_value = venue.fixed_cost_value;
+            children.insert(child_id.clone(), child);
+            rec.children.push(child_id);
+            rec.work.open_children += 1;
+            sent += alloc.qty;
+            out.push(Command::Send {
+                venue: venue.venue.clone(),
+                order,
+                approval,
+            });
+        }
+        Ok(sent)
+    }
+
+    fn on_venue(&mut self, now: Nanos, child_id: &ChildId, report: VenueReport, out: &mut Vec<Command>) -> Result<(), EngineError> {
+        let child = self
+            .children
+            .get_mut(child_id)
+            .ok_or_else(|| EngineError::UnknownChild(child_id.clone()))?;
+        let parent_id = child.parent.clone();
+        let rec = self
+            .parents
+            .get_mut(&parent_id)
+            .ok_or_else(|| EngineError::UnknownParent(parent_id.clone()))?;
+        let conv = child.conversion;
+        let parent_quote = |amount: Decimal| amount * conv.quote_value;
+        let mut ended = false;
+        match report {
+            VenueReport::Ack => child.ack().map_err(EngineError::Refused)?,
+            VenueReport::Fill { qty, px, fee } => {
+                let status = child.fill(qty, px, fee).map_err(EngineError::Refused)?;
+                let venue_net = match child.side {
+                    Side::Sell => qty * px - fee,
+                    Side::Buy => qty * px + fee,
+                };
+                let parent_qty = qty * conv.qty_rate;
+                let net_px = conv.px_to_parent(venue_net / qty);
+                rec.order
+                    .fill(parent_qty, net_px)
+                    .map_err(|e| EngineError::Invariant(e.to_string()))?;
+                rec.fees += parent_quote(fee);
+                let venue = child.venue.clone();
+                out.push(Self::report(
+                    rec,
+                    now,
+                    DeskEvent::Fill {
+                        venue,
+                        qty: parent_qty,
+                        px: net_px,
+                    },
+                ));
+                ended = status == ChildStatus::Filled;
+                if rec.order.status() == ParentStatus::Filled {
+                    rec.finished_at = Some(now);
+                    out.push(Self::report(
+                        rec,
+                        now,
+                        DeskEvent::Done {
+                            status: ParentStatus::Filled,
+                            reason: String::new(),
+                        },
+                    ));
+                }
+            }
+            VenueReport::FixedCost { amount } => {
+                child.charge(amount);
+                rec.fixed_costs += amount * child.fixed_cost_value;
+            }
+            VenueReport::Rejected { .. } => {
+                child.reject().map_err(EngineError::Refused)?;
+                rec.order
+                    .release(child.qty * conv.qty_rate)
+                    .map_err(|e| EngineError::Invariant(e.to_string()))?;
+                rec.work.excluded.insert(child.venue.clone());
+                ended = true;
+            }
+            VenueReport::Expired { unfilled } => {
+                let left = child.expire(unfilled).map_err(EngineError::Refused)?;
+                rec.order
+                    .release(left * conv.qty_rate)
+                    .map_err(|e| EngineError::Invariant(e.to_string()))?;
+                ended = true;
+            }
+        }
+        if ended {
+            rec.work.open_children = rec
+                .work
+                .open_children
+                .checked_sub(1)
+                .ok_or_else(|| EngineError::Invariant(format!("{parent_id}: open children below zero")))?;
+            self.maybe_round_done(now, &parent_id, out)?;
+        }
+        Ok(())
+    }
+
+    /// When no child of the parent is working: re-route, end the slice, or finish.
+    fn maybe_round_done(&mut self, now: Nanos, id: &ParentId, out: &mut Vec<Command>) -> Result<(), EngineError> {
+        let max_rounds = self.config.max_rounds;
+        let rec = self
+            .parents
+            .get_mut(id)
+            .ok_or_else(|| EngineError::UnknownParent(id.clone()))?;
+        if rec.work.open_children > 0 || rec.order.status().is_terminal() {
+            return Ok(());
+        }
+        if rec.order.status() == ParentStatus::PendingCancel {
+            return Self::finish(rec, now, "cancelled by the desk".into(), out);
+        }
+        let want = rec.work.slice_goal - rec.order.filled() - rec.order.working();
+        if want > Decimal::ZERO && rec.work.round + 1 < max_rounds {
+            rec.work.round += 1;
+            let sent = self.route(id, out)?;
+            if sent > Decimal::ZERO {
+                return Ok(());
+            }
+        }
+        let rec = self
+            .parents
+            .get_mut(id)
+            .ok_or_else(|| EngineError::UnknownParent(id.clone()))?;
+        let last_slice = rec
+            .work
+            .schedule
+            .is_none_or(|s| rec.work.slice + 1 >= s.slices);
+        if last_slice && rec.order.status() != ParentStatus::Filled {
+            let unfilled = rec.order.qty - rec.order.filled();
+            let why = match rec.order.limit {
+                Some(l) => format!("{unfilled} unfilled: no more liquidity within limit {l} after {} rounds", rec.rounds),
+                None => format!("{unfilled} unfilled: no more liquidity after {} rounds", rec.rounds),
+            };
+            return Self::finish(rec, now, why, out);
+        }
+        Ok(())
+    }
+
+    fn finish(rec: &mut ParentRecord, now: Nanos, reason: String, out: &mut Vec<Command>) -> Result<(), EngineError> {
+        let status = rec
+            .order
+            .finish()
+            .map_err(|e| EngineError::Invariant(e.to_string()))?;
+        rec.reason = Some(reason.clone());
+        rec.finished_at = Some(now);
+        out.push(Self::report(rec, now, DeskEvent::Done { status, reason }));
+        Ok(())
+    }
+
+    fn on_cancel(&mut self, now: Nanos, id: &ParentId, out: &mut Vec<Command>) -> Result<(), EngineError> {
+        let rec = self
+            .parents
+            .get_mut(id)
+            .ok_or_else(|| EngineError::UnknownParent(id.clone()))?;
+        if let Err(e) = rec.order.request_cancel() {
+            // Too late (already done): the desk is told, nothing changes.
+            out.push(Self::report(
+                rec,
+                now,
+                DeskEvent::Rejected {
+                    reason: format!("cancel refused: {e}"),
+                },
+            ));
+            return Ok(());
+        }
+        for child in &rec.children {
+            if let Some(c) = self.children.get(child)
+                && !c.status().is_terminal()
+            {
+                out.push(Command::Cancel {
+                    venue: c.venue.clone(),
+                    child: child.clone(),
+                });
+            }
+        }
+        self.maybe_round_done(now, id, out)
+    }
+
+    fn on_slice_due(&mut self, now: Nanos, id: &ParentId, slice: u32, out: &mut Vec<Command>) -> Result<(), EngineError> {
+        let scale = {
+            let rec = self
+                .parents
+                .get(id)
+                .ok_or_else(|| EngineError::UnknownParent(id.clone()))?;
+            self.qty_scale(&rec.order.instrument)
+        };
+        let rec = self
+            .parents
+            .get_mut(id)
+            .ok_or_else(|| EngineError::UnknownParent(id.clone()))?;
+        let status = rec.order.status();
+        if status.is_terminal() || status == ParentStatus::PendingCancel {
+            return Ok(());
+        }
+        let Some(schedule) = rec.work.schedule else {
+            return Err(EngineError::Invariant(format!("{id}: slice due for a parent without schedule")));
+        };
+        let o = &rec.order;
+        let target = twap_slice_target(o.unworked(), slice, schedule.slices, scale);
+        rec.work.slice = slice;
+        rec.work.round = 0;
+        rec.work.excluded.clear();
+        rec.work.slice_goal = (o.filled() + o.working() + target).min(o.qty);
+        self.route(id, out)?;
+        self.maybe_round_done(now, id, out)
+    }
+}
