@@ -1,1 +1,103 @@
-fn main() {}
+//! `sor`: the smart order router's command line.
+
+use clap::{Parser, Subcommand};
+use sor::report::RunReport;
+use sor::scenario::Scenario;
+use sor::sim::{Pace, run};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Smart order router and execution gateway.
+#[derive(Debug, Parser)]
+#[command(name = "sor", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a scenario's parent orders against its simulated venues and print the report.
+    Run {
+        /// The scenario file (TOML), e.g. scenarios/corridor.toml.
+        scenario: PathBuf,
+        /// Print the report as JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Seed of every random draw (overrides the scenario's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Let wall time follow simulated time, with a progress bar.
+        #[arg(long)]
+        realtime: bool,
+        /// With --realtime: simulated seconds per wall second.
+        #[arg(long, default_value_t = 1.0, requires = "realtime", value_parser = parse_speed)]
+        speed: f64,
+    },
+}
+
+fn parse_speed(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
+    if !(v.is_finite() && v > 0.0) {
+        return Err(format!("{s} must be a number greater than 0"));
+    }
+    Ok(v)
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run {
+            scenario,
+            json,
+            seed,
+            realtime,
+            speed,
+        } => {
+            let text = match std::fs::read_to_string(&scenario) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("error: {}: {e}", scenario.display());
+                    return ExitCode::from(2);
+                }
+            };
+            let parsed = match Scenario::parse(&text, seed) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("error: {}: {e}", scenario.display());
+                    return ExitCode::from(2);
+                }
+            };
+            let (name, seed) = (parsed.name.clone(), parsed.seed);
+            let pace = if realtime {
+                Pace::RealTime { speed }
+            } else {
+                Pace::Instant
+            };
+            let outcome = match run(parsed, pace) {
+                Ok(o) => o,
+                Err(e) => {
+                    eprintln!("error: run failed (seed {seed}): {e}");
+                    return ExitCode::from(1);
+                }
+            };
+            let report = RunReport::new(&name, seed, &outcome);
+            if json {
+                match serde_json::to_string_pretty(&report) {
+                    Ok(s) => println!("{s}"),
+                    Err(e) => {
+                        eprintln!("error: cannot write the report: {e}");
+                        return ExitCode::from(1);
+                    }
+                }
+            } else {
+                print!("{}", report.to_text());
+            }
+            ExitCode::SUCCESS
+        }
+    }
+}

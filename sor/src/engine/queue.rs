@@ -76,6 +76,11 @@ impl<G: RiskGate, C: Clock> EngineLoop<G, C> {
         &self.engine
     }
 
+    /// Gives the engine back, dropping the queue.
+    pub fn into_engine(self) -> Engine<G> {
+        self.engine
+    }
+
     /// The clock.
     pub fn clock(&self) -> &C {
         &self.clock

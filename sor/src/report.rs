@@ -1,0 +1,397 @@
+//! The run report: per parent, where it went, what it filled, what it cost.
+//!
+//! Conventions follow ../shared/specs/benchmark.md: prices and VWAPs published to 10
+//! decimal places, basis points to 6, money and quantities to 8, each rounded once,
+//! half-to-even; slippage is computed from the published (rounded) figures and is
+//! positive when it cost the desk money: `s × (px − benchmark) / benchmark × 10⁴` with
+//! `s = +1` for a buy and `−1` for a sell.
+
+use crate::domain::{ChildStatus, ParentStatus, Strategy};
+use crate::engine::Engine;
+use crate::sim::RunOutcome;
+use risk::RiskGate;
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use venues::{Nanos, Side, VenueKind};
+
+fn round(v: Decimal, dp: u32) -> Decimal {
+    v.round_dp_with_strategy(dp, RoundingStrategy::MidpointNearestEven)
+}
+
+/// A price as published: 10 decimal places.
+pub fn px(v: Decimal) -> Decimal {
+    round(v, 10)
+}
+
+/// Money or a quantity as published: 8 decimal places.
+pub fn money(v: Decimal) -> Decimal {
+    round(v, 8)
+}
+
+/// Slippage in bps of `price` against `benchmark` (both published first), positive
+/// when it cost the desk money; `None` without a benchmark.
+pub fn slippage_bps(side: Side, price: Decimal, benchmark: Option<Decimal>) -> Option<Decimal> {
+    let b = px(benchmark?);
+    if b.is_zero() {
+        return None;
+    }
+    let s = Decimal::from(side.sign());
+    Some(round(s * (px(price) - b) / b * Decimal::from(10_000), 6))
+}
+
+/// Slippage of one price against the arrival mid and the reference.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Slippage {
+    /// Against the mid of the books at arrival.
+    pub vs_arrival: Option<Decimal>,
+    /// Against the reference price.
+    pub vs_reference: Option<Decimal>,
+}
+
+/// One venue's part in a parent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VenueLine {
+    /// Venue id.
+    pub venue: String,
+    /// Venue kind.
+    pub kind: VenueKind,
+    /// The venue's instrument.
+    pub instrument: String,
+    /// Children sent.
+    pub children: usize,
+    /// Children the venue rejected.
+    pub rejected: usize,
+    /// Quantity sent, parent units.
+    pub sent: Decimal,
+    /// Quantity filled, parent units.
+    pub filled: Decimal,
+    /// VWAP of the fills in venue terms, gross of fees.
+    pub venue_vwap: Option<Decimal>,
+    /// VWAP in parent terms, net of fees.
+    pub net_vwap: Option<Decimal>,
+    /// Fees, parent quote currency.
+    pub fees: Decimal,
+    /// Fixed costs (gas), parent quote currency.
+    pub fixed_costs: Decimal,
+    /// Slippage of the net VWAP.
+    pub slippage_bps: Slippage,
+}
+
+/// One parent's result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ParentLine {
+    /// Order id.
+    pub id: String,
+    /// The desk's ClOrdID.
+    pub client_id: String,
+    /// Desk.
+    pub desk: String,
+    /// Instrument.
+    pub instrument: String,
+    /// Side.
+    pub side: Side,
+    /// Strategy.
+    pub strategy: Strategy,
+    /// Quantity.
+    pub qty: Decimal,
+    /// Limit, if any.
+    pub limit: Option<Decimal>,
+    /// Final status.
+    pub status: ParentStatus,
+    /// Why it ended short or was refused.
+    pub reason: Option<String>,
+    /// CumQty.
+    pub filled: Decimal,
+    /// Quantity never filled.
+    pub unfilled: Decimal,
+    /// VWAP of the fills, net of fees (the desk's AvgPx).
+    pub vwap: Option<Decimal>,
+    /// All-in price: net of fees and fixed costs.
+    pub all_in_px: Option<Decimal>,
+    /// Fees, quote currency.
+    pub fees: Decimal,
+    /// Fixed costs, quote currency.
+    pub fixed_costs: Decimal,
+    /// Mid at arrival.
+    pub arrival_mid: Option<Decimal>,
+    /// Reference price at arrival.
+    pub reference: Option<Decimal>,
+    /// Slippage of the VWAP.
+    pub slippage_bps: Slippage,
+    /// Slippage of the all-in price.
+    pub all_in_slippage_bps: Slippage,
+    /// Simulated time from arrival to the end, ms.
+    pub elapsed_ms: Option<Decimal>,
+    /// Routing rounds.
+    pub rounds: u32,
+    /// Risk denials.
+    pub risk_denials: Vec<String>,
+    /// Per venue, in configuration order.
+    pub venues: Vec<VenueLine>,
+}
+
+/// The whole run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RunReport {
+    /// Scenario name.
+    pub scenario: String,
+    /// Seed.
+    pub seed: u64,
+    /// Simulated time at the last event, ms.
+    pub elapsed_ms: Decimal,
+    /// Events the engine applied.
+    pub events: u64,
+    /// Children sent.
+    pub children_sent: u64,
+    /// Engine wall time per event, ns: p50, p99, max.
+    pub engine_ns_per_event: BTreeMap<String, u64>,
+    /// Parents, in arrival order.
+    pub parents: Vec<ParentLine>,
+}
+
+fn ms(n: Nanos) -> Decimal {
+    Decimal::from(n) / Decimal::from(1_000_000)
+}
+
+/// Builds the per-parent lines from an engine's state.
+pub fn parent_lines<G: RiskGate>(engine: &Engine<G>) -> Vec<ParentLine> {
+    let mut out = Vec::new();
+    for rec in engine.parents().values() {
+        let o = &rec.order;
+        let mut venues: Vec<VenueLine> = engine
+            .config()
+            .venues
+            .iter()
+            .map(|v| VenueLine {
+                venue: v.id.0.clone(),
+                kind: v.kind,
+                instrument: v.instrument.clone(),
+                children: 0,
+                rejected: 0,
+                sent: Decimal::ZERO,
+                filled: Decimal::ZERO,
+                venue_vwap: None,
+                net_vwap: None,
+                fees: Decimal::ZERO,
+                fixed_costs: Decimal::ZERO,
+                slippage_bps: Slippage {
+                    vs_arrival: None,
+                    vs_reference: None,
+                },
+            })
+            .collect();
+        let mut gross: Vec<(Decimal, Decimal, Decimal)> = vec![(Decimal::ZERO, Decimal::ZERO, Decimal::ZERO); venues.len()];
+        for cid in &rec.children {
+            let Some(c) = engine.children().get(cid) else { continue };
+            let Some(i) = venues.iter().position(|v| v.venue == c.venue.0) else { continue };
+            let conv = c.conversion;
+            let line = &mut venues[i];
+            line.children += 1;
+            if c.status() == ChildStatus::Rejected {
+                line.rejected += 1;
+            }
+            line.sent += c.qty * conv.qty_rate;
+            line.filled += c.filled() * conv.qty_rate;
+            line.fees += c.fees() * conv.quote_value;
+            line.fixed_costs += c.fixed_cost() * c.fixed_cost_value;
+            let net_venue = match c.side {
+                Side::Sell => c.gross_amount() - c.fees(),
+                Side::Buy => c.gross_amount() + c.fees(),
+            };
+            gross[i].0 += c.filled();
+            gross[i].1 += c.gross_amount();
+            gross[i].2 += net_venue * conv.quote_value;
+        }
+        for (line, (vq, vg, net)) in venues.iter_mut().zip(gross) {
+            if !vq.is_zero() {
+                line.venue_vwap = Some(px(vg / vq));
+                line.net_vwap = Some(px(net / line.filled));
+                let p = net / line.filled;
+                line.slippage_bps = Slippage {
+                    vs_arrival: slippage_bps(o.side, p, rec.arrival_mid),
+                    vs_reference: slippage_bps(o.side, p, rec.reference),
+                };
+            }
+            line.fees = money(line.fees);
+            line.fixed_costs = money(line.fixed_costs);
+        }
+        let filled = o.filled();
+        let vwap = (!filled.is_zero()).then(|| o.avg_px());
+        let all_in = vwap.map(|_| match o.side {
+            Side::Sell => (o.net_amount() - rec.fixed_costs) / filled,
+            Side::Buy => (o.net_amount() + rec.fixed_costs) / filled,
+        });
+        let slip = |p: Option<Decimal>| Slippage {
+            vs_arrival: p.and_then(|p| slippage_bps(o.side, p, rec.arrival_mid)),
+            vs_reference: p.and_then(|p| slippage_bps(o.side, p, rec.reference)),
+        };
+        out.push(ParentLine {
+            id: o.id.0.clone(),
+            client_id: rec.client_id.clone(),
+            desk: o.desk.clone(),
+            instrument: o.instrument.clone(),
+            side: o.side,
+            strategy: o.strategy.clone(),
+            qty: o.qty,
+            limit: o.limit,
+            status: o.status(),
+            reason: rec.reason.clone(),
+            filled,
+            unfilled: o.qty - filled,
+            vwap: vwap.map(px),
+            all_in_px: all_in.map(px),
+            fees: money(rec.fees),
+            fixed_costs: money(rec.fixed_costs),
+            arrival_mid: rec.arrival_mid.map(px),
+            reference: rec.reference.map(px),
+            slippage_bps: slip(vwap),
+            all_in_slippage_bps: slip(all_in),
+            elapsed_ms: rec.finished_at.map(|f| ms(f.saturating_sub(o.arrived))),
+            rounds: rec.rounds,
+            risk_denials: rec.risk_denials.clone(),
+            venues,
+        });
+    }
+    out
+}
+
+impl RunReport {
+    /// The report of a finished run.
+    pub fn new(name: &str, seed: u64, run: &RunOutcome) -> Self {
+        let h = &run.engine_ns;
+        let engine_ns_per_event = BTreeMap::from([
+            ("p50".to_owned(), h.value_at_quantile(0.5)),
+            ("p99".to_owned(), h.value_at_quantile(0.99)),
+            ("max".to_owned(), h.max()),
+        ]);
+        Self {
+            scenario: name.to_owned(),
+            seed,
+            elapsed_ms: ms(run.elapsed),
+            events: run.events,
+            children_sent: run.children_sent,
+            engine_ns_per_event,
+            parents: parent_lines(&run.engine),
+        }
+    }
+
+    /// The report as text for a terminal.
+    pub fn to_text(&self) -> String {
+        let mut s = String::new();
+        let opt = |v: Option<Decimal>| v.map_or("-".to_owned(), |v| v.normalize().to_string());
+        let _ = writeln!(
+            s,
+            "scenario {}  seed {}  simulated {} ms  {} events  {} children",
+            self.scenario, self.seed, self.elapsed_ms, self.events, self.children_sent
+        );
+        for p in &self.parents {
+            let _ = writeln!(s);
+            let _ = writeln!(
+                s,
+                "{} ({}/{})  {} {} {}  limit {}  {:?}  -> {:?}",
+                p.id,
+                p.desk,
+                p.client_id,
+                p.side,
+                p.qty,
+                p.instrument,
+                opt(p.limit),
+                p.strategy,
+                p.status
+            );
+            if let Some(r) = &p.reason {
+                let _ = writeln!(s, "  reason: {r}");
+            }
+            let _ = writeln!(
+                s,
+                "  {:<14} {:<5} {:<12} {:>9} {:>18} {:>18} {:>14} {:>14} {:>10} {:>10} {:>11}",
+                "venue", "kind", "instrument", "children", "sent", "filled", "venue vwap", "net vwap", "fees", "gas", "slip ref bp"
+            );
+            for v in &p.venues {
+                let _ = writeln!(
+                    s,
+                    "  {:<14} {:<5} {:<12} {:>9} {:>18} {:>18} {:>14} {:>14} {:>10} {:>10} {:>11}",
+                    v.venue,
+                    format!("{:?}", v.kind).to_lowercase(),
+                    v.instrument,
+                    format!("{}{}", v.children, if v.rejected > 0 { format!(" ({}r)", v.rejected) } else { String::new() }),
+                    v.sent.normalize(),
+                    v.filled.normalize(),
+                    opt(v.venue_vwap),
+                    opt(v.net_vwap),
+                    v.fees.normalize(),
+                    v.fixed_costs.normalize(),
+                    opt(v.slippage_bps.vs_reference),
+                );
+            }
+            let sum: Decimal = p.venues.iter().map(|v| v.filled).sum();
+            let _ = writeln!(
+                s,
+                "  filled {} + unfilled {} = {} (qty {})",
+                sum.normalize(),
+                p.unfilled.normalize(),
+                (sum + p.unfilled).normalize(),
+                p.qty.normalize()
+            );
+            let _ = writeln!(
+                s,
+                "  vwap {}  all-in {}  fees {}  gas {}  arrival mid {}  reference {}",
+                opt(p.vwap),
+                opt(p.all_in_px),
+                p.fees.normalize(),
+                p.fixed_costs.normalize(),
+                opt(p.arrival_mid),
+                opt(p.reference)
+            );
+            let _ = writeln!(
+                s,
+                "  slippage bps: vs arrival {}  vs reference {}  all-in vs arrival {}  all-in vs reference {}",
+                opt(p.slippage_bps.vs_arrival),
+                opt(p.slippage_bps.vs_reference),
+                opt(p.all_in_slippage_bps.vs_arrival),
+                opt(p.all_in_slippage_bps.vs_reference)
+            );
+            let _ = writeln!(
+                s,
+                "  elapsed {} ms simulated, {} routing rounds, {} risk denials",
+                opt(p.elapsed_ms),
+                p.rounds,
+                p.risk_denials.len()
+            );
+            for d in &p.risk_denials {
+                let _ = writeln!(s, "    {d}");
+            }
+        }
+        let _ = writeln!(
+            s,
+            "\nengine wall time per event: p50 {} ns, p99 {} ns, max {} ns",
+            self.engine_ns_per_event.get("p50").copied().unwrap_or(0),
+            self.engine_ns_per_event.get("p99").copied().unwrap_or(0),
+            self.engine_ns_per_event.get("max").copied().unwrap_or(0)
+        );
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    #[test]
+    fn slippage_is_positive_when_it_cost_money_on_both_sides() {
+        assert_eq!(slippage_bps(Side::Sell, dec!(0.9990), Some(dec!(1.0))), Some(dec!(10)));
+        assert_eq!(slippage_bps(Side::Buy, dec!(1.0010), Some(dec!(1.0))), Some(dec!(10)));
+        assert_eq!(slippage_bps(Side::Sell, dec!(1.0010), Some(dec!(1.0))), Some(dec!(-10)));
+        assert_eq!(slippage_bps(Side::Buy, dec!(1), None), None);
+    }
+
+    #[test]
+    fn published_figures_round_half_to_even_once() {
+        assert_eq!(px(dec!(0.99999999995)), dec!(1.0000000000));
+        assert_eq!(px(dec!(0.99999999985)), dec!(0.9999999998));
+        assert_eq!(slippage_bps(Side::Sell, dec!(0.99999999995), Some(dec!(1))), Some(dec!(0)));
+    }
+}

@@ -1,0 +1,688 @@
+//! Scenario files: the venues, their liquidity, the risk limits and the parent orders
+//! of one `sor run`.
+//!
+//! Every error names the field it is about (`venues[2].taker_fee_bps: …`) and, for a
+//! parse error, the line. Decimal values are TOML strings (`"0.9999"`), never floats,
+//! so what is written is exactly what is used.
+
+use crate::domain::{Instrument, Instruments, Strategy, Valuation};
+use crate::engine::{EngineConfig, NewParent, VenueSpec};
+use risk::MinimalLimits;
+use rust_decimal::Decimal;
+use serde::de::{self, Deserializer, Visitor};
+use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+use std::str::FromStr;
+use venues::pool_math::ApproxPmm;
+use venues::sim::{BookConfig, BookSim, PoolConfig, PoolSim, RfqConfig, RfqDealerSim, VenueSim};
+use venues::{Level, Nanos, Side, VenueId, VenueKind};
+
+const MS: Nanos = 1_000_000;
+const SEC: Nanos = 1_000_000_000;
+/// Most levels a generated book side may have.
+const MAX_LEVELS: u32 = 1_000;
+/// Most TWAP slices a parent may ask for.
+const MAX_SLICES: u32 = 10_000;
+
+/// A scenario that cannot be used, with the field and the rule.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ScenarioError(pub String);
+
+fn err<T>(field: impl fmt::Display, msg: impl fmt::Display) -> Result<T, ScenarioError> {
+    Err(ScenarioError(format!("{field}: {msg}")))
+}
+
+/// A decimal written as a TOML string (or an integer), never a float.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dec(pub Decimal);
+
+impl<'de> Deserialize<'de> for Dec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Dec;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a decimal as a string, e.g. \"0.9999\"")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Dec, E> {
+                let ok = !s.is_empty()
+                    && s.chars().all(|c| c.is_ascii_digit() || c == '.' || c == '-')
+                    && !s.starts_with('.')
+                    && !s.ends_with('.');
+                if !ok {
+                    return Err(E::custom(format!("{s:?} is not a plain decimal like \"0.9999\"")));
+                }
+                Decimal::from_str(s)
+                    .map(Dec)
+                    .map_err(|e| E::custom(format!("{s:?} is not a decimal: {e}")))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Dec, E> {
+                Ok(Dec(Decimal::from(v)))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Dec, E> {
+                Ok(Dec(Decimal::from(v)))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Dec, E> {
+                Err(E::custom(format!("{v} is a float; write decimals as strings, e.g. \"{v}\"")))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// The file as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    name: Option<String>,
+    #[serde(default)]
+    seed: u64,
+    valuation: ValuationFile,
+    #[serde(default)]
+    instruments: Vec<InstrumentFile>,
+    #[serde(default)]
+    risk: RiskFile,
+    #[serde(default)]
+    engine: EngineFile,
+    venues: Vec<VenueFile>,
+    parents: Vec<ParentFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ValuationFile {
+    currency: String,
+    #[serde(default)]
+    references: BTreeMap<String, Dec>,
+    #[serde(default)]
+    assets: BTreeMap<String, AssetFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AssetFile {
+    #[serde(rename = "as")]
+    as_asset: String,
+    rate: Dec,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InstrumentFile {
+    id: String,
+    price_scale: u32,
+    qty_scale: u32,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RiskFile {
+    max_parent_notional: Option<Dec>,
+    #[serde(default)]
+    max_clip: BTreeMap<String, Dec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EngineFile {
+    #[serde(default = "default_rounds")]
+    max_rounds: u32,
+}
+
+fn default_rounds() -> u32 {
+    8
+}
+
+impl Default for EngineFile {
+    fn default() -> Self {
+        Self {
+            max_rounds: default_rounds(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DepthFile {
+    mid: Dec,
+    half_spread: Dec,
+    tick: Dec,
+    levels: u32,
+    first_qty: Dec,
+    #[serde(default)]
+    qty_step: Option<Dec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PoolFile {
+    i: Dec,
+    k: Dec,
+    base_reserve: Dec,
+    quote_reserve: Dec,
+    base_target: Dec,
+    quote_target: Dec,
+    lp_fee_rate: Dec,
+    base_decimals: u32,
+    quote_decimals: u32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "lowercase")]
+enum KindFile {
+    Book,
+    Rfq,
+    Pool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VenueFile {
+    id: String,
+    kind: KindFile,
+    instrument: String,
+    #[serde(default)]
+    latency_ms: u64,
+    // book
+    taker_fee_bps: Option<Dec>,
+    replenish_per_sec: Option<Dec>,
+    depth: Option<DepthFile>,
+    // book levels or rfq tiers: [price, qty]
+    bids: Option<Vec<(Dec, Dec)>>,
+    asks: Option<Vec<(Dec, Dec)>>,
+    // rfq
+    quote_validity_ms: Option<u64>,
+    accept_delay_ms: Option<u64>,
+    last_look_reject: Option<f64>,
+    capacity: Option<Dec>,
+    // pool
+    pool: Option<PoolFile>,
+    gas_cost: Option<Dec>,
+    gas_asset: Option<String>,
+    samples: Option<usize>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "lowercase")]
+enum StrategyFile {
+    Sweep,
+    Twap,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ParentFile {
+    desk: String,
+    #[serde(default)]
+    account: Option<String>,
+    client_id: String,
+    instrument: String,
+    side: Side,
+    qty: Dec,
+    #[serde(default)]
+    limit: Option<Dec>,
+    #[serde(default = "default_strategy")]
+    strategy: StrategyFile,
+    #[serde(default)]
+    at_ms: u64,
+    duration_secs: Option<u64>,
+    slices: Option<u32>,
+    min_spacing_secs: Option<u64>,
+    max_clip: Option<Dec>,
+    venues: Option<Vec<String>>,
+}
+
+fn default_strategy() -> StrategyFile {
+    StrategyFile::Sweep
+}
+
+/// One simulated venue of a scenario.
+pub struct ScenarioVenue {
+    /// The venue's logic.
+    pub sim: Box<dyn VenueSim>,
+    /// One-way latency between the gateway and the venue.
+    pub one_way: Nanos,
+}
+
+/// A parent order of a scenario and when it arrives.
+#[derive(Debug, Clone)]
+pub struct ScenarioParent {
+    /// Arrival time from the start of the run.
+    pub at: Nanos,
+    /// The order.
+    pub order: NewParent,
+}
+
+/// A validated scenario, ready to run.
+pub struct Scenario {
+    /// Its name.
+    pub name: String,
+    /// The seed of every random draw.
+    pub seed: u64,
+    /// The engine's configuration.
+    pub engine: EngineConfig,
+    /// The risk limits.
+    pub risk: MinimalLimits,
+    /// The venues.
+    pub venues: Vec<ScenarioVenue>,
+    /// The parents, in arrival order.
+    pub parents: Vec<ScenarioParent>,
+}
+
+/// Where in the text a byte offset is (1-based line).
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+impl Scenario {
+    /// Parses and validates a scenario; `seed` overrides the file's.
+    pub fn parse(text: &str, seed: Option<u64>) -> Result<Self, ScenarioError> {
+        let de = toml::Deserializer::new(text);
+        let file: File = serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            let line = inner.span().map(|s| format!(" (line {})", line_of(text, s.start)));
+            let msg = inner.message().trim().to_owned();
+            if path == "." || path.is_empty() {
+                ScenarioError(format!("{msg}{}", line.unwrap_or_default()))
+            } else {
+                ScenarioError(format!("{path}: {msg}{}", line.unwrap_or_default()))
+            }
+        })?;
+        build(file, seed)
+    }
+}
+
+fn build(file: File, seed: Option<u64>) -> Result<Scenario, ScenarioError> {
+    let seed = seed.unwrap_or(file.seed);
+    // Instruments: the corridor plus any the file adds or overrides.
+    let mut instruments = Instruments::corridor();
+    for (n, i) in file.instruments.iter().enumerate() {
+        let field = format!("instruments[{n}]");
+        if i.price_scale > 18 || i.qty_scale > 18 {
+            return err(field, "price_scale and qty_scale must be at most 18");
+        }
+        let inst = Instrument::new(&i.id, i.price_scale, i.qty_scale)
+            .map_err(|e| ScenarioError(format!("{field}.id: {e}")))?;
+        instruments.insert(inst);
+    }
+
+    let mut valuation = Valuation::new(&file.valuation.currency);
+    for (asset, px) in &file.valuation.references {
+        if px.0 <= Decimal::ZERO {
+            return err(format!("valuation.references.{asset}"), "must be greater than 0");
+        }
+        valuation.set_reference(asset, px.0);
+    }
+    for (asset, a) in &file.valuation.assets {
+        if a.rate.0 <= Decimal::ZERO {
+            return err(format!("valuation.assets.{asset}.rate"), "must be greater than 0");
+        }
+        valuation.set_equivalent(asset, &a.as_asset, a.rate.0);
+    }
+
+    if file.engine.max_rounds == 0 || file.engine.max_rounds > 1000 {
+        return err("engine.max_rounds", "must be between 1 and 1000");
+    }
+
+    let mut venues = Vec::new();
+    let mut specs = Vec::new();
+    let mut ids = BTreeSet::new();
+    for (n, v) in file.venues.into_iter().enumerate() {
+        let field = format!("venues[{n}]");
+        if !ids.insert(v.id.clone()) {
+            return err(format!("{field}.id"), format!("duplicate venue id {:?}", v.id));
+        }
+        let inst = instruments
+            .get(&format!("{field}.instrument"), &v.instrument)
+            .map_err(|e| ScenarioError(e.to_string()))?
+            .clone();
+        let (kind, sim) = build_venue(&field, v.id.clone(), &inst, &v, seed.wrapping_add(n as u64))?;
+        specs.push(VenueSpec {
+            id: VenueId(v.id.clone()),
+            kind,
+            instrument: v.instrument.clone(),
+        });
+        venues.push(ScenarioVenue {
+            sim,
+            one_way: v.latency_ms * MS / 2,
+        });
+    }
+
+    let mut risk = MinimalLimits {
+        max_parent_notional: None,
+        max_clip: HashMap::new(),
+    };
+    if let Some(n) = file.risk.max_parent_notional {
+        if n.0 <= Decimal::ZERO {
+            return err("risk.max_parent_notional", "must be greater than 0");
+        }
+        risk.max_parent_notional = Some(n.0);
+    }
+    for (venue, clip) in file.risk.max_clip {
+        if !ids.contains(&venue) {
+            return err(format!("risk.max_clip.{venue}"), "no venue has that id");
+        }
+        if clip.0 <= Decimal::ZERO {
+            return err(format!("risk.max_clip.{venue}"), "must be greater than 0");
+        }
+        risk.max_clip.insert(venue, clip.0);
+    }
+
+    let mut parents = Vec::new();
+    for (n, p) in file.parents.into_iter().enumerate() {
+        let field = format!("parents[{n}]");
+        let inst = instruments
+            .get(&format!("{field}.instrument"), &p.instrument)
+            .map_err(|e| ScenarioError(e.to_string()))?;
+        let qty = inst
+            .qty(&format!("{field}.qty"), p.qty.0)
+            .map_err(|e| ScenarioError(e.to_string()))?;
+        let limit = match p.limit {
+            Some(l) => Some(
+                inst.px(&format!("{field}.limit"), l.0)
+                    .map_err(|e| ScenarioError(e.to_string()))?,
+            ),
+            None => None,
+        };
+        let max_clip = match p.max_clip {
+            Some(c) => Some(
+                inst.qty(&format!("{field}.max_clip"), c.0)
+                    .map_err(|e| ScenarioError(e.to_string()))?,
+            ),
+            None => None,
+        };
+        if let Some(list) = &p.venues {
+            for (k, v) in list.iter().enumerate() {
+                if !ids.contains(v) {
+                    return err(format!("{field}.venues[{k}]"), format!("no venue has id {v:?}"));
+                }
+            }
+        }
+        let strategy = match p.strategy {
+            StrategyFile::Sweep => {
+                for (name, set) in [
+                    ("duration_secs", p.duration_secs.is_some()),
+                    ("slices", p.slices.is_some()),
+                    ("min_spacing_secs", p.min_spacing_secs.is_some()),
+                ] {
+                    if set {
+                        return err(format!("{field}.{name}"), "only applies to strategy = \"twap\"");
+                    }
+                }
+                Strategy::Sweep
+            }
+            StrategyFile::Twap => {
+                let Some(duration) = p.duration_secs.filter(|d| *d > 0) else {
+                    return err(format!("{field}.duration_secs"), "a TWAP needs a duration greater than 0");
+                };
+                let slices = p.slices.unwrap_or(u32::try_from((duration / 60).max(1)).unwrap_or(MAX_SLICES));
+                if slices == 0 || slices > MAX_SLICES {
+                    return err(format!("{field}.slices"), format!("must be between 1 and {MAX_SLICES}"));
+                }
+                Strategy::Twap {
+                    duration: duration.saturating_mul(SEC),
+                    slices,
+                    min_spacing: p.min_spacing_secs.unwrap_or(1).saturating_mul(SEC),
+                }
+            }
+        };
+        if p.desk.is_empty() {
+            return err(format!("{field}.desk"), "must not be empty");
+        }
+        parents.push(ScenarioParent {
+            at: p.at_ms.saturating_mul(MS),
+            order: NewParent {
+                desk: p.desk,
+                account: p.account,
+                client_id: p.client_id,
+                instrument: p.instrument,
+                side: p.side,
+                qty,
+                limit,
+                strategy,
+                max_clip,
+                venues: p.venues,
+            },
+        });
+    }
+    if parents.is_empty() {
+        return err("parents", "a scenario needs at least one parent");
+    }
+    parents.sort_by_key(|p| p.at);
+
+    Ok(Scenario {
+        name: file.name.unwrap_or_else(|| "scenario".into()),
+        seed,
+        engine: EngineConfig {
+            instruments,
+            valuation,
+            venues: specs,
+            max_rounds: file.engine.max_rounds,
+        },
+        risk,
+        venues,
+        parents,
+    })
+}
+
+fn levels(field: &str, inst: &Instrument, list: &[(Dec, Dec)], better: Side) -> Result<Vec<Level>, ScenarioError> {
+    let mut out = Vec::with_capacity(list.len());
+    for (k, (px, qty)) in list.iter().enumerate() {
+        let px = inst
+            .px(&format!("{field}[{k}][0]"), px.0)
+            .map_err(|e| ScenarioError(e.to_string()))?;
+        let qty = inst
+            .qty(&format!("{field}[{k}][1]"), qty.0)
+            .map_err(|e| ScenarioError(e.to_string()))?;
+        if let Some(prev) = out.last().map(|l: &Level| l.px)
+            && !better.at_least_as_good(prev, px)
+        {
+            return err(format!("{field}[{k}][0]"), format!("{px} is better than the level before it ({prev}); list best first"));
+        }
+        out.push(Level { px, qty });
+    }
+    Ok(out)
+}
+
+fn generated(field: &str, inst: &Instrument, d: &DepthFile) -> Result<(Vec<Level>, Vec<Level>), ScenarioError> {
+    if d.levels == 0 || d.levels > MAX_LEVELS {
+        return err(format!("{field}.depth.levels"), format!("must be between 1 and {MAX_LEVELS}"));
+    }
+    let mid = inst.px(&format!("{field}.depth.mid"), d.mid.0).map_err(|e| ScenarioError(e.to_string()))?;
+    let tick = inst.px(&format!("{field}.depth.tick"), d.tick.0).map_err(|e| ScenarioError(e.to_string()))?;
+    if d.half_spread.0 < Decimal::ZERO || d.half_spread.0.normalize().scale() > inst.price_scale {
+        return err(format!("{field}.depth.half_spread"), format!("must be ≥ 0 with at most {} decimal places", inst.price_scale));
+    }
+    let first = inst.qty(&format!("{field}.depth.first_qty"), d.first_qty.0).map_err(|e| ScenarioError(e.to_string()))?;
+    let step = d.qty_step.map_or(Decimal::ZERO, |s| s.0);
+    if step < Decimal::ZERO || step.normalize().scale() > inst.qty_scale {
+        return err(format!("{field}.depth.qty_step"), format!("must be ≥ 0 with at most {} decimal places", inst.qty_scale));
+    }
+    let mut bids = Vec::new();
+    let mut asks = Vec::new();
+    for j in 0..d.levels {
+        let off = d.half_spread.0 + tick * Decimal::from(j);
+        let qty = first + step * Decimal::from(j);
+        if mid - off > Decimal::ZERO {
+            bids.push(Level { px: mid - off, qty });
+        }
+        asks.push(Level { px: mid + off, qty });
+    }
+    Ok((bids, asks))
+}
+
+fn no(field: &str, name: &str, set: bool, kind: &str) -> Result<(), ScenarioError> {
+    if set {
+        return err(format!("{field}.{name}"), format!("does not apply to a {kind} venue"));
+    }
+    Ok(())
+}
+
+fn build_venue(
+    field: &str,
+    id: String,
+    inst: &Instrument,
+    v: &VenueFile,
+    seed: u64,
+) -> Result<(VenueKind, Box<dyn VenueSim>), ScenarioError> {
+    let fee = |name: &str, d: Option<Dec>| -> Result<Decimal, ScenarioError> {
+        let x = d.map_or(Decimal::ZERO, |d| d.0);
+        if x < Decimal::ZERO || x >= Decimal::from(10_000) {
+            return err(format!("{field}.{name}"), "must be between 0 and 10000 bps");
+        }
+        Ok(x)
+    };
+    match v.kind {
+        KindFile::Book => {
+            for (name, set) in [
+                ("quote_validity_ms", v.quote_validity_ms.is_some()),
+                ("accept_delay_ms", v.accept_delay_ms.is_some()),
+                ("last_look_reject", v.last_look_reject.is_some()),
+                ("capacity", v.capacity.is_some()),
+                ("pool", v.pool.is_some()),
+                ("gas_cost", v.gas_cost.is_some()),
+                ("samples", v.samples.is_some()),
+            ] {
+                no(field, name, set, "book")?;
+            }
+            let (bids, asks) = match (&v.depth, &v.bids, &v.asks) {
+                (Some(d), None, None) => generated(field, inst, d)?,
+                (None, b, a) => (
+                    levels(&format!("{field}.bids"), inst, b.as_deref().unwrap_or(&[]), Side::Sell)?,
+                    levels(&format!("{field}.asks"), inst, a.as_deref().unwrap_or(&[]), Side::Buy)?,
+                ),
+                (Some(_), _, _) => return err(format!("{field}.depth"), "give either depth or bids/asks, not both"),
+            };
+            let replenish = v.replenish_per_sec.map_or(Decimal::ZERO, |r| r.0);
+            if replenish < Decimal::ZERO || replenish > Decimal::ONE {
+                return err(format!("{field}.replenish_per_sec"), "must be between 0 and 1");
+            }
+            Ok((
+                VenueKind::Book,
+                Box::new(BookSim::new(BookConfig {
+                    id: VenueId(id),
+                    instrument: inst.id.clone(),
+                    bids,
+                    asks,
+                    taker_fee_bps: fee("taker_fee_bps", v.taker_fee_bps)?,
+                    replenish_per_sec: replenish,
+                })),
+            ))
+        }
+        KindFile::Rfq => {
+            for (name, set) in [
+                ("taker_fee_bps", v.taker_fee_bps.is_some()),
+                ("replenish_per_sec", v.replenish_per_sec.is_some()),
+                ("depth", v.depth.is_some()),
+                ("pool", v.pool.is_some()),
+                ("gas_cost", v.gas_cost.is_some()),
+                ("samples", v.samples.is_some()),
+            ] {
+                no(field, name, set, "rfq")?;
+            }
+            let tiers = |name: &str, list: &Option<Vec<(Dec, Dec)>>, side: Side| -> Result<Vec<Level>, ScenarioError> {
+                let t = levels(&format!("{field}.{name}"), inst, list.as_deref().unwrap_or(&[]), side)?;
+                for k in 1..t.len() {
+                    if t[k].qty <= t[k - 1].qty {
+                        return err(format!("{field}.{name}[{k}][1]"), "tier sizes must grow (each is the largest size at its price)");
+                    }
+                }
+                Ok(t)
+            };
+            let reject = v.last_look_reject.unwrap_or(0.0);
+            if !(0.0..=1.0).contains(&reject) {
+                return err(format!("{field}.last_look_reject"), "must be a probability between 0 and 1");
+            }
+            let validity = v.quote_validity_ms.unwrap_or(1000);
+            if validity == 0 {
+                return err(format!("{field}.quote_validity_ms"), "must be greater than 0");
+            }
+            let capacity = match v.capacity {
+                Some(c) => Some(inst.qty(&format!("{field}.capacity"), c.0).map_err(|e| ScenarioError(e.to_string()))?),
+                None => None,
+            };
+            Ok((
+                VenueKind::Rfq,
+                Box::new(RfqDealerSim::new(RfqConfig {
+                    id: VenueId(id),
+                    instrument: inst.id.clone(),
+                    bid_ladder: tiers("bids", &v.bids, Side::Sell)?,
+                    ask_ladder: tiers("asks", &v.asks, Side::Buy)?,
+                    quote_validity: validity * MS,
+                    accept_delay: v.accept_delay_ms.unwrap_or(0) * MS,
+                    last_look_reject: reject,
+                    capacity,
+                    seed,
+                })),
+            ))
+        }
+        KindFile::Pool => {
+            for (name, set) in [
+                ("taker_fee_bps", v.taker_fee_bps.is_some()),
+                ("replenish_per_sec", v.replenish_per_sec.is_some()),
+                ("depth", v.depth.is_some()),
+                ("bids", v.bids.is_some()),
+                ("asks", v.asks.is_some()),
+                ("quote_validity_ms", v.quote_validity_ms.is_some()),
+                ("accept_delay_ms", v.accept_delay_ms.is_some()),
+                ("last_look_reject", v.last_look_reject.is_some()),
+                ("capacity", v.capacity.is_some()),
+            ] {
+                no(field, name, set, "pool")?;
+            }
+            let Some(p) = &v.pool else {
+                return err(format!("{field}.pool"), "a pool venue needs its pool state");
+            };
+            let pos = |name: &str, d: Dec| -> Result<Decimal, ScenarioError> {
+                if d.0 <= Decimal::ZERO {
+                    return err(format!("{field}.pool.{name}"), "must be greater than 0");
+                }
+                Ok(d.0)
+            };
+            if p.k.0 < Decimal::ZERO || p.k.0 > Decimal::ONE {
+                return err(format!("{field}.pool.k"), "must be between 0 and 1");
+            }
+            if p.lp_fee_rate.0 < Decimal::ZERO || p.lp_fee_rate.0 >= Decimal::ONE {
+                return err(format!("{field}.pool.lp_fee_rate"), "must be between 0 and 1 (0.0003 is 3 bps)");
+            }
+            if p.base_decimals > 18 || p.quote_decimals > 18 {
+                return err(format!("{field}.pool"), "token decimals must be at most 18");
+            }
+            let math = ApproxPmm {
+                i: pos("i", p.i)?,
+                k: p.k.0,
+                base_reserve: pos("base_reserve", p.base_reserve)?,
+                quote_reserve: pos("quote_reserve", p.quote_reserve)?,
+                base_target: pos("base_target", p.base_target)?,
+                quote_target: pos("quote_target", p.quote_target)?,
+                lp_fee_rate: p.lp_fee_rate.0,
+                base_decimals: p.base_decimals,
+                quote_decimals: p.quote_decimals,
+            };
+            let gas = v.gas_cost.map_or(Decimal::ZERO, |g| g.0);
+            if gas < Decimal::ZERO {
+                return err(format!("{field}.gas_cost"), "must be ≥ 0");
+            }
+            let samples = v.samples.unwrap_or(24);
+            if !(2..=256).contains(&samples) {
+                return err(format!("{field}.samples"), "must be between 2 and 256");
+            }
+            Ok((
+                VenueKind::Pool,
+                Box::new(PoolSim::new(
+                    PoolConfig {
+                        id: VenueId(id),
+                        instrument: inst.id.clone(),
+                        gas_cost: gas,
+                        gas_asset: v.gas_asset.clone().unwrap_or_else(|| "USD".into()),
+                        samples,
+                    },
+                    math,
+                )),
+            ))
+        }
+    }
+}

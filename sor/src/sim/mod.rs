@@ -1,0 +1,276 @@
+//! The in-process simulation runner: the engine, the scenario's simulated venues and a
+//! discrete-event clock.
+//!
+//! Every action that takes time is an event at a simulated instant: a child reaches
+//! its venue after the venue's one-way latency, the venue's reports and a fresh snapshot
+//! of its liquidity come back after the same, and TWAP slices fall when the engine
+//! asked. Events at the same instant keep the order they were scheduled in, so a run
+//! is a pure function of the scenario and its seed.
+
+use crate::clock::{Clock, SimClock, SystemClock};
+use crate::engine::{Command, DeskReport, Engine, EngineLoop, Event};
+use crate::scenario::{Scenario, ScenarioVenue};
+use hdrhistogram::Histogram;
+use indicatif::{ProgressBar, ProgressStyle};
+use risk::MinimalGate;
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use std::cmp::{Ordering, Reverse};
+use std::collections::{BinaryHeap, HashMap};
+use std::time::{Duration, Instant};
+use venues::{Nanos, Side, VenueOrder};
+
+/// Most simulated events in one run; past it the run stops with an error.
+pub const MAX_EVENTS: u64 = 50_000_000;
+/// Most events waiting at once.
+pub const MAX_PENDING: usize = 1_000_000;
+/// Bound of the engine's input queue.
+pub const QUEUE_CAPACITY: usize = 65_536;
+
+/// A run that could not finish.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SimError {
+    /// The engine refused an event it should have accepted.
+    #[error("engine: {0}")]
+    Engine(String),
+    /// A bound was reached.
+    #[error("bound reached: {0}")]
+    Bound(String),
+}
+
+/// How fast simulated time runs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Pace {
+    /// As fast as possible.
+    Instant,
+    /// Wall time follows simulated time, `speed` times faster (with a progress bar).
+    RealTime {
+        /// Simulated seconds per wall second.
+        speed: f64,
+    },
+}
+
+enum What {
+    Engine(Event),
+    Arrive { venue: usize, order: VenueOrder },
+}
+
+struct Scheduled {
+    at: Nanos,
+    seq: u64,
+    what: What,
+}
+
+impl PartialEq for Scheduled {
+    fn eq(&self, other: &Self) -> bool {
+        (self.at, self.seq) == (other.at, other.seq)
+    }
+}
+impl Eq for Scheduled {}
+impl PartialOrd for Scheduled {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Scheduled {
+    fn cmp(&self, other: &Self) -> Ordering {
+        (self.at, self.seq).cmp(&(other.at, other.seq))
+    }
+}
+
+/// What a finished run leaves behind.
+pub struct RunOutcome {
+    /// The engine with every parent and child.
+    pub engine: Engine<MinimalGate>,
+    /// Every report sent to a desk, in order.
+    pub desk_reports: Vec<DeskReport>,
+    /// Simulated time at the last event.
+    pub elapsed: Nanos,
+    /// Events processed.
+    pub events: u64,
+    /// Children sent.
+    pub children_sent: u64,
+    /// Wall-clock nanoseconds the engine spent per event.
+    pub engine_ns: Histogram<u64>,
+}
+
+struct Runner {
+    heap: BinaryHeap<Reverse<Scheduled>>,
+    seq: u64,
+    venues: Vec<ScenarioVenue>,
+    index: HashMap<String, usize>,
+}
+
+impl Runner {
+    fn push(&mut self, at: Nanos, what: What) -> Result<(), SimError> {
+        if self.heap.len() >= MAX_PENDING {
+            return Err(SimError::Bound(format!("more than {MAX_PENDING} pending events")));
+        }
+        self.seq += 1;
+        self.heap.push(Reverse(Scheduled {
+            at,
+            seq: self.seq,
+            what,
+        }));
+        Ok(())
+    }
+
+    fn snapshot_all(&mut self, at: Nanos, lp: &EngineLoop<MinimalGate, SimClock>) -> Result<(), SimError> {
+        for v in &mut self.venues {
+            for side in [Side::Sell, Side::Buy] {
+                lp.submit(Event::Liquidity(v.sim.liquidity(side, at)))
+                    .map_err(|e| SimError::Bound(e.to_string()))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Runs a scenario to the end.
+pub fn run(scenario: Scenario, pace: Pace) -> Result<RunOutcome, SimError> {
+    let Scenario {
+        engine: config,
+        risk,
+        venues,
+        parents,
+        ..
+    } = scenario;
+    let total_qty: Decimal = parents.iter().map(|p| p.order.qty).sum();
+    let engine = Engine::new(config, MinimalGate::new(risk));
+    let clock = SimClock::new();
+    let mut lp = EngineLoop::new(engine, clock.clone(), QUEUE_CAPACITY);
+    let index = venues
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (v.sim.id().0.clone(), i))
+        .collect();
+    let mut runner = Runner {
+        heap: BinaryHeap::new(),
+        seq: 0,
+        venues,
+        index,
+    };
+    for p in parents {
+        runner.push(p.at, What::Engine(Event::NewParent(p.order)))?;
+    }
+    runner.snapshot_all(0, &lp)?;
+
+    let mut engine_ns = Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3)
+        .map_err(|e| SimError::Bound(e.to_string()))?;
+    let mut desk_reports = Vec::new();
+    let mut out = Vec::new();
+    let mut events = 0u64;
+    let mut children_sent = 0u64;
+    let mut elapsed = 0;
+    let wall = SystemClock::new();
+    let bar = match pace {
+        Pace::RealTime { .. } => {
+            let bar = ProgressBar::new(total_qty.to_u64().unwrap_or(0));
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} filled {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            Some(bar)
+        }
+        Pace::Instant => None,
+    };
+    let mut filled_by_parent: HashMap<String, Decimal> = HashMap::new();
+
+    loop {
+        // Engine first: drain what is queued at the current instant.
+        let started = Instant::now();
+        let n = lp
+            .drain(&mut out)
+            .map_err(|(ev, e)| SimError::Engine(format!("{e} (event {ev:?})")))?;
+        if n > 0 {
+            let per = (started.elapsed().as_nanos() / n as u128).max(1);
+            let _ = engine_ns.record_n(u64::try_from(per).unwrap_or(u64::MAX), n as u64);
+            events += n as u64;
+        }
+        let now = clock.now();
+        for cmd in out.drain(..) {
+            match cmd {
+                Command::Send { venue, order, approval } => {
+                    if !approval.covers(venue.as_str(), order.qty) {
+                        return Err(SimError::Engine(format!("child {} sent beyond its approval", order.client_id)));
+                    }
+                    let v = *runner
+                        .index
+                        .get(venue.as_str())
+                        .ok_or_else(|| SimError::Engine(format!("unknown venue {venue}")))?;
+                    let at = now + runner.venues[v].one_way;
+                    children_sent += 1;
+                    runner.push(at, What::Arrive { venue: v, order })?;
+                }
+                Command::Cancel { venue, child } => {
+                    // In-process venues execute on arrival (IOC, FOK, swap), so a cancel
+                    // always finds the child done; its own reports end it.
+                    tracing::debug!(%venue, %child, "cancel: child already executed at the venue");
+                }
+                Command::Schedule { at, event } => runner.push(at.max(now), What::Engine(event))?,
+                Command::Desk(report) => {
+                    if let Some(bar) = &bar {
+                        filled_by_parent.insert(report.parent.0.clone(), report.cum_qty);
+                        let sum: Decimal = filled_by_parent.values().copied().sum();
+                        bar.set_position(sum.to_u64().unwrap_or(0));
+                        bar.set_message(format!("{} {:?}", report.parent, report.status));
+                    }
+                    desk_reports.push(report);
+                }
+            }
+        }
+        let Some(Reverse(next)) = runner.heap.pop() else {
+            break;
+        };
+        if events > MAX_EVENTS {
+            return Err(SimError::Bound(format!("more than {MAX_EVENTS} events")));
+        }
+        if let Pace::RealTime { speed } = pace {
+            let due = Duration::from_secs_f64(next.at as f64 / 1e9 / speed.max(1e-9));
+            let now_wall = Duration::from_nanos(wall.now());
+            if due > now_wall {
+                std::thread::sleep(due - now_wall);
+            }
+        }
+        clock.set(next.at);
+        elapsed = next.at;
+        match next.what {
+            What::Engine(event) => {
+                if matches!(event, Event::SliceDue { .. }) {
+                    runner.snapshot_all(next.at, &lp)?;
+                }
+                lp.submit(event).map_err(|e| SimError::Bound(e.to_string()))?;
+            }
+            What::Arrive { venue, order } => {
+                let one_way = runner.venues[venue].one_way;
+                let sim = &mut runner.venues[venue].sim;
+                let reports = sim.execute(&order, next.at);
+                let back = next.at + one_way;
+                let snapshots = [sim.liquidity(Side::Sell, back), sim.liquidity(Side::Buy, back)];
+                for s in snapshots {
+                    runner.push(back, What::Engine(Event::Liquidity(s)))?;
+                }
+                for report in reports {
+                    runner.push(
+                        back,
+                        What::Engine(Event::Venue {
+                            child: crate::domain::ChildId(order.client_id.clone()),
+                            report,
+                        }),
+                    )?;
+                }
+            }
+        }
+    }
+    if let Some(bar) = bar {
+        bar.finish();
+    }
+    Ok(RunOutcome {
+        engine: lp.into_engine(),
+        desk_reports,
+        elapsed,
+        events,
+        children_sent,
+        engine_ns,
+    })
+}
