@@ -182,10 +182,15 @@ pub fn parent_lines<G: RiskGate>(engine: &Engine<G>) -> Vec<ParentLine> {
                 },
             })
             .collect();
-        let mut gross: Vec<(Decimal, Decimal, Decimal)> = vec![(Decimal::ZERO, Decimal::ZERO, Decimal::ZERO); venues.len()];
+        let mut gross: Vec<(Decimal, Decimal, Decimal)> =
+            vec![(Decimal::ZERO, Decimal::ZERO, Decimal::ZERO); venues.len()];
         for cid in &rec.children {
-            let Some(c) = engine.children().get(cid) else { continue };
-            let Some(i) = venues.iter().position(|v| v.venue == c.venue.0) else { continue };
+            let Some(c) = engine.children().get(cid) else {
+                continue;
+            };
+            let Some(i) = venues.iter().position(|v| v.venue == c.venue.0) else {
+                continue;
+            };
             let conv = c.conversion;
             let line = &mut venues[i];
             line.children += 1;
@@ -307,7 +312,17 @@ impl RunReport {
             let _ = writeln!(
                 s,
                 "  {:<14} {:<5} {:<12} {:>9} {:>18} {:>18} {:>14} {:>14} {:>10} {:>10} {:>11}",
-                "venue", "kind", "instrument", "children", "sent", "filled", "venue vwap", "net vwap", "fees", "gas", "slip ref bp"
+                "venue",
+                "kind",
+                "instrument",
+                "children",
+                "sent",
+                "filled",
+                "venue vwap",
+                "net vwap",
+                "fees",
+                "gas",
+                "slip ref bp"
             );
             for v in &p.venues {
                 let _ = writeln!(
@@ -316,7 +331,15 @@ impl RunReport {
                     v.venue,
                     format!("{:?}", v.kind).to_lowercase(),
                     v.instrument,
-                    format!("{}{}", v.children, if v.rejected > 0 { format!(" ({}r)", v.rejected) } else { String::new() }),
+                    format!(
+                        "{}{}",
+                        v.children,
+                        if v.rejected > 0 {
+                            format!(" ({}r)", v.rejected)
+                        } else {
+                            String::new()
+                        }
+                    ),
                     v.sent.normalize(),
                     v.filled.normalize(),
                     opt(v.venue_vwap),
@@ -382,9 +405,18 @@ mod tests {
 
     #[test]
     fn slippage_is_positive_when_it_cost_money_on_both_sides() {
-        assert_eq!(slippage_bps(Side::Sell, dec!(0.9990), Some(dec!(1.0))), Some(dec!(10)));
-        assert_eq!(slippage_bps(Side::Buy, dec!(1.0010), Some(dec!(1.0))), Some(dec!(10)));
-        assert_eq!(slippage_bps(Side::Sell, dec!(1.0010), Some(dec!(1.0))), Some(dec!(-10)));
+        assert_eq!(
+            slippage_bps(Side::Sell, dec!(0.9990), Some(dec!(1.0))),
+            Some(dec!(10))
+        );
+        assert_eq!(
+            slippage_bps(Side::Buy, dec!(1.0010), Some(dec!(1.0))),
+            Some(dec!(10))
+        );
+        assert_eq!(
+            slippage_bps(Side::Sell, dec!(1.0010), Some(dec!(1.0))),
+            Some(dec!(-10))
+        );
         assert_eq!(slippage_bps(Side::Buy, dec!(1), None), None);
     }
 
@@ -392,6 +424,9 @@ mod tests {
     fn published_figures_round_half_to_even_once() {
         assert_eq!(px(dec!(0.99999999995)), dec!(1.0000000000));
         assert_eq!(px(dec!(0.99999999985)), dec!(0.9999999998));
-        assert_eq!(slippage_bps(Side::Sell, dec!(0.99999999995), Some(dec!(1))), Some(dec!(0)));
+        assert_eq!(
+            slippage_bps(Side::Sell, dec!(0.99999999995), Some(dec!(1))),
+            Some(dec!(0))
+        );
     }
 }

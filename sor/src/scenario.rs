@@ -9,8 +9,8 @@ use crate::domain::{Instrument, Instruments, Strategy, Valuation};
 use crate::engine::{EngineConfig, NewParent, VenueSpec};
 use risk::MinimalLimits;
 use rust_decimal::Decimal;
-use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::str::FromStr;
@@ -48,11 +48,14 @@ impl<'de> Deserialize<'de> for Dec {
             }
             fn visit_str<E: de::Error>(self, s: &str) -> Result<Dec, E> {
                 let ok = !s.is_empty()
-                    && s.chars().all(|c| c.is_ascii_digit() || c == '.' || c == '-')
+                    && s.chars()
+                        .all(|c| c.is_ascii_digit() || c == '.' || c == '-')
                     && !s.starts_with('.')
                     && !s.ends_with('.');
                 if !ok {
-                    return Err(E::custom(format!("{s:?} is not a plain decimal like \"0.9999\"")));
+                    return Err(E::custom(format!(
+                        "{s:?} is not a plain decimal like \"0.9999\""
+                    )));
                 }
                 Decimal::from_str(s)
                     .map(Dec)
@@ -65,7 +68,9 @@ impl<'de> Deserialize<'de> for Dec {
                 Ok(Dec(Decimal::from(v)))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Dec, E> {
-                Err(E::custom(format!("{v} is a float; write decimals as strings, e.g. \"{v}\"")))
+                Err(E::custom(format!(
+                    "{v} is a float; write decimals as strings, e.g. \"{v}\""
+                )))
             }
         }
         d.deserialize_any(V)
@@ -283,7 +288,9 @@ impl Scenario {
         let file: File = serde_path_to_error::deserialize(de).map_err(|e| {
             let path = e.path().to_string();
             let inner = e.into_inner();
-            let line = inner.span().map(|s| format!(" (line {})", line_of(text, s.start)));
+            let line = inner
+                .span()
+                .map(|s| format!(" (line {})", line_of(text, s.start)));
             let msg = inner.message().trim().to_owned();
             if path == "." || path.is_empty() {
                 ScenarioError(format!("{msg}{}", line.unwrap_or_default()))
@@ -312,13 +319,19 @@ fn build(file: File, seed: Option<u64>) -> Result<Scenario, ScenarioError> {
     let mut valuation = Valuation::new(&file.valuation.currency);
     for (asset, px) in &file.valuation.references {
         if px.0 <= Decimal::ZERO {
-            return err(format!("valuation.references.{asset}"), "must be greater than 0");
+            return err(
+                format!("valuation.references.{asset}"),
+                "must be greater than 0",
+            );
         }
         valuation.set_reference(asset, px.0);
     }
     for (asset, a) in &file.valuation.assets {
         if a.rate.0 <= Decimal::ZERO {
-            return err(format!("valuation.assets.{asset}.rate"), "must be greater than 0");
+            return err(
+                format!("valuation.assets.{asset}.rate"),
+                "must be greater than 0",
+            );
         }
         valuation.set_equivalent(asset, &a.as_asset, a.rate.0);
     }
@@ -333,13 +346,17 @@ fn build(file: File, seed: Option<u64>) -> Result<Scenario, ScenarioError> {
     for (n, v) in file.venues.into_iter().enumerate() {
         let field = format!("venues[{n}]");
         if !ids.insert(v.id.clone()) {
-            return err(format!("{field}.id"), format!("duplicate venue id {:?}", v.id));
+            return err(
+                format!("{field}.id"),
+                format!("duplicate venue id {:?}", v.id),
+            );
         }
         let inst = instruments
             .get(&format!("{field}.instrument"), &v.instrument)
             .map_err(|e| ScenarioError(e.to_string()))?
             .clone();
-        let (kind, sim) = build_venue(&field, v.id.clone(), &inst, &v, seed.wrapping_add(n as u64))?;
+        let (kind, sim) =
+            build_venue(&field, v.id.clone(), &inst, &v, seed.wrapping_add(n as u64))?;
         specs.push(VenueSpec {
             id: VenueId(v.id.clone()),
             kind,
@@ -397,7 +414,10 @@ fn build(file: File, seed: Option<u64>) -> Result<Scenario, ScenarioError> {
         if let Some(list) = &p.venues {
             for (k, v) in list.iter().enumerate() {
                 if !ids.contains(v) {
-                    return err(format!("{field}.venues[{k}]"), format!("no venue has id {v:?}"));
+                    return err(
+                        format!("{field}.venues[{k}]"),
+                        format!("no venue has id {v:?}"),
+                    );
                 }
             }
         }
@@ -409,18 +429,29 @@ fn build(file: File, seed: Option<u64>) -> Result<Scenario, ScenarioError> {
                     ("min_spacing_secs", p.min_spacing_secs.is_some()),
                 ] {
                     if set {
-                        return err(format!("{field}.{name}"), "only applies to strategy = \"twap\"");
+                        return err(
+                            format!("{field}.{name}"),
+                            "only applies to strategy = \"twap\"",
+                        );
                     }
                 }
                 Strategy::Sweep
             }
             StrategyFile::Twap => {
                 let Some(duration) = p.duration_secs.filter(|d| *d > 0) else {
-                    return err(format!("{field}.duration_secs"), "a TWAP needs a duration greater than 0");
+                    return err(
+                        format!("{field}.duration_secs"),
+                        "a TWAP needs a duration greater than 0",
+                    );
                 };
-                let slices = p.slices.unwrap_or(u32::try_from((duration / 60).max(1)).unwrap_or(MAX_SLICES));
+                let slices = p
+                    .slices
+                    .unwrap_or(u32::try_from((duration / 60).max(1)).unwrap_or(MAX_SLICES));
                 if slices == 0 || slices > MAX_SLICES {
-                    return err(format!("{field}.slices"), format!("must be between 1 and {MAX_SLICES}"));
+                    return err(
+                        format!("{field}.slices"),
+                        format!("must be between 1 and {MAX_SLICES}"),
+                    );
                 }
                 Strategy::Twap {
                     duration: duration.saturating_mul(SEC),
@@ -468,7 +499,12 @@ fn build(file: File, seed: Option<u64>) -> Result<Scenario, ScenarioError> {
     })
 }
 
-fn levels(field: &str, inst: &Instrument, list: &[(Dec, Dec)], better: Side) -> Result<Vec<Level>, ScenarioError> {
+fn levels(
+    field: &str,
+    inst: &Instrument,
+    list: &[(Dec, Dec)],
+    better: Side,
+) -> Result<Vec<Level>, ScenarioError> {
     let mut out = Vec::with_capacity(list.len());
     for (k, (px, qty)) in list.iter().enumerate() {
         let px = inst
@@ -480,26 +516,51 @@ fn levels(field: &str, inst: &Instrument, list: &[(Dec, Dec)], better: Side) -> 
         if let Some(prev) = out.last().map(|l: &Level| l.px)
             && !better.at_least_as_good(prev, px)
         {
-            return err(format!("{field}[{k}][0]"), format!("{px} is better than the level before it ({prev}); list best first"));
+            return err(
+                format!("{field}[{k}][0]"),
+                format!("{px} is better than the level before it ({prev}); list best first"),
+            );
         }
         out.push(Level { px, qty });
     }
     Ok(out)
 }
 
-fn generated(field: &str, inst: &Instrument, d: &DepthFile) -> Result<(Vec<Level>, Vec<Level>), ScenarioError> {
+fn generated(
+    field: &str,
+    inst: &Instrument,
+    d: &DepthFile,
+) -> Result<(Vec<Level>, Vec<Level>), ScenarioError> {
     if d.levels == 0 || d.levels > MAX_LEVELS {
-        return err(format!("{field}.depth.levels"), format!("must be between 1 and {MAX_LEVELS}"));
+        return err(
+            format!("{field}.depth.levels"),
+            format!("must be between 1 and {MAX_LEVELS}"),
+        );
     }
-    let mid = inst.px(&format!("{field}.depth.mid"), d.mid.0).map_err(|e| ScenarioError(e.to_string()))?;
-    let tick = inst.px(&format!("{field}.depth.tick"), d.tick.0).map_err(|e| ScenarioError(e.to_string()))?;
+    let mid = inst
+        .px(&format!("{field}.depth.mid"), d.mid.0)
+        .map_err(|e| ScenarioError(e.to_string()))?;
+    let tick = inst
+        .px(&format!("{field}.depth.tick"), d.tick.0)
+        .map_err(|e| ScenarioError(e.to_string()))?;
     if d.half_spread.0 < Decimal::ZERO || d.half_spread.0.normalize().scale() > inst.price_scale {
-        return err(format!("{field}.depth.half_spread"), format!("must be ≥ 0 with at most {} decimal places", inst.price_scale));
+        return err(
+            format!("{field}.depth.half_spread"),
+            format!(
+                "must be ≥ 0 with at most {} decimal places",
+                inst.price_scale
+            ),
+        );
     }
-    let first = inst.qty(&format!("{field}.depth.first_qty"), d.first_qty.0).map_err(|e| ScenarioError(e.to_string()))?;
+    let first = inst
+        .qty(&format!("{field}.depth.first_qty"), d.first_qty.0)
+        .map_err(|e| ScenarioError(e.to_string()))?;
     let step = d.qty_step.map_or(Decimal::ZERO, |s| s.0);
     if step < Decimal::ZERO || step.normalize().scale() > inst.qty_scale {
-        return err(format!("{field}.depth.qty_step"), format!("must be ≥ 0 with at most {} decimal places", inst.qty_scale));
+        return err(
+            format!("{field}.depth.qty_step"),
+            format!("must be ≥ 0 with at most {} decimal places", inst.qty_scale),
+        );
     }
     let mut bids = Vec::new();
     let mut asks = Vec::new();
@@ -516,7 +577,10 @@ fn generated(field: &str, inst: &Instrument, d: &DepthFile) -> Result<(Vec<Level
 
 fn no(field: &str, name: &str, set: bool, kind: &str) -> Result<(), ScenarioError> {
     if set {
-        return err(format!("{field}.{name}"), format!("does not apply to a {kind} venue"));
+        return err(
+            format!("{field}.{name}"),
+            format!("does not apply to a {kind} venue"),
+        );
     }
     Ok(())
 }
@@ -551,14 +615,32 @@ fn build_venue(
             let (bids, asks) = match (&v.depth, &v.bids, &v.asks) {
                 (Some(d), None, None) => generated(field, inst, d)?,
                 (None, b, a) => (
-                    levels(&format!("{field}.bids"), inst, b.as_deref().unwrap_or(&[]), Side::Sell)?,
-                    levels(&format!("{field}.asks"), inst, a.as_deref().unwrap_or(&[]), Side::Buy)?,
+                    levels(
+                        &format!("{field}.bids"),
+                        inst,
+                        b.as_deref().unwrap_or(&[]),
+                        Side::Sell,
+                    )?,
+                    levels(
+                        &format!("{field}.asks"),
+                        inst,
+                        a.as_deref().unwrap_or(&[]),
+                        Side::Buy,
+                    )?,
                 ),
-                (Some(_), _, _) => return err(format!("{field}.depth"), "give either depth or bids/asks, not both"),
+                (Some(_), _, _) => {
+                    return err(
+                        format!("{field}.depth"),
+                        "give either depth or bids/asks, not both",
+                    );
+                }
             };
             let replenish = v.replenish_per_sec.map_or(Decimal::ZERO, |r| r.0);
             if replenish < Decimal::ZERO || replenish > Decimal::ONE {
-                return err(format!("{field}.replenish_per_sec"), "must be between 0 and 1");
+                return err(
+                    format!("{field}.replenish_per_sec"),
+                    "must be between 0 and 1",
+                );
             }
             Ok((
                 VenueKind::Book,
@@ -583,25 +665,45 @@ fn build_venue(
             ] {
                 no(field, name, set, "rfq")?;
             }
-            let tiers = |name: &str, list: &Option<Vec<(Dec, Dec)>>, side: Side| -> Result<Vec<Level>, ScenarioError> {
-                let t = levels(&format!("{field}.{name}"), inst, list.as_deref().unwrap_or(&[]), side)?;
+            let tiers = |name: &str,
+                         list: &Option<Vec<(Dec, Dec)>>,
+                         side: Side|
+             -> Result<Vec<Level>, ScenarioError> {
+                let t = levels(
+                    &format!("{field}.{name}"),
+                    inst,
+                    list.as_deref().unwrap_or(&[]),
+                    side,
+                )?;
                 for k in 1..t.len() {
                     if t[k].qty <= t[k - 1].qty {
-                        return err(format!("{field}.{name}[{k}][1]"), "tier sizes must grow (each is the largest size at its price)");
+                        return err(
+                            format!("{field}.{name}[{k}][1]"),
+                            "tier sizes must grow (each is the largest size at its price)",
+                        );
                     }
                 }
                 Ok(t)
             };
             let reject = v.last_look_reject.unwrap_or(0.0);
             if !(0.0..=1.0).contains(&reject) {
-                return err(format!("{field}.last_look_reject"), "must be a probability between 0 and 1");
+                return err(
+                    format!("{field}.last_look_reject"),
+                    "must be a probability between 0 and 1",
+                );
             }
             let validity = v.quote_validity_ms.unwrap_or(1000);
             if validity == 0 {
-                return err(format!("{field}.quote_validity_ms"), "must be greater than 0");
+                return err(
+                    format!("{field}.quote_validity_ms"),
+                    "must be greater than 0",
+                );
             }
             let capacity = match v.capacity {
-                Some(c) => Some(inst.qty(&format!("{field}.capacity"), c.0).map_err(|e| ScenarioError(e.to_string()))?),
+                Some(c) => Some(
+                    inst.qty(&format!("{field}.capacity"), c.0)
+                        .map_err(|e| ScenarioError(e.to_string()))?,
+                ),
                 None => None,
             };
             Ok((
@@ -646,7 +748,10 @@ fn build_venue(
                 return err(format!("{field}.pool.k"), "must be between 0 and 1");
             }
             if p.lp_fee_rate.0 < Decimal::ZERO || p.lp_fee_rate.0 >= Decimal::ONE {
-                return err(format!("{field}.pool.lp_fee_rate"), "must be between 0 and 1 (0.0003 is 3 bps)");
+                return err(
+                    format!("{field}.pool.lp_fee_rate"),
+                    "must be between 0 and 1 (0.0003 is 3 bps)",
+                );
             }
             if p.base_decimals > 18 || p.quote_decimals > 18 {
                 return err(format!("{field}.pool"), "token decimals must be at most 18");

@@ -111,7 +111,10 @@ impl ApproxPmm {
     fn quote_for_base(&self, amount: Decimal) -> Result<Decimal, PoolError> {
         Self::check_amount(amount, self.base_decimals)?;
         let gross = self.integrate(self.i, amount, self.base_reserve, self.base_target)?;
-        let net = floor(gross * (Decimal::ONE - self.lp_fee_rate), self.quote_decimals);
+        let net = floor(
+            gross * (Decimal::ONE - self.lp_fee_rate),
+            self.quote_decimals,
+        );
         if net >= self.quote_reserve {
             return Err(PoolError::InsufficientReserve {
                 needed: net,
@@ -132,7 +135,10 @@ impl ApproxPmm {
             self.quote_reserve,
             self.quote_target,
         )?;
-        let net = floor(gross * (Decimal::ONE - self.lp_fee_rate), self.base_decimals);
+        let net = floor(
+            gross * (Decimal::ONE - self.lp_fee_rate),
+            self.base_decimals,
+        );
         if net >= self.base_reserve {
             return Err(PoolError::InsufficientReserve {
                 needed: net,

@@ -57,7 +57,10 @@ impl ChildStatus {
     pub fn is_terminal(self) -> bool {
         matches!(
             self,
-            ChildStatus::Filled | ChildStatus::Rejected | ChildStatus::Expired | ChildStatus::Cancelled
+            ChildStatus::Filled
+                | ChildStatus::Rejected
+                | ChildStatus::Expired
+                | ChildStatus::Cancelled
         )
     }
 }
@@ -174,7 +177,12 @@ impl ChildOrder {
     }
 
     /// A fill of `qty` at gross `px` with `fee`; refused past the child's quantity.
-    pub fn fill(&mut self, qty: Decimal, px: Decimal, fee: Decimal) -> Result<ChildStatus, OrderError> {
+    pub fn fill(
+        &mut self,
+        qty: Decimal,
+        px: Decimal,
+        fee: Decimal,
+    ) -> Result<ChildStatus, OrderError> {
         if self.status.is_terminal() {
             return Err(self.illegal(ChildStatus::Filled));
         }
@@ -270,8 +278,14 @@ mod tests {
     fn ack_fill_fill_is_legal() {
         let mut c = child();
         c.ack().unwrap();
-        assert_eq!(c.fill(dec!(30), dec!(1), dec!(0)).unwrap(), ChildStatus::PartiallyFilled);
-        assert_eq!(c.fill(dec!(70), dec!(1), dec!(0)).unwrap(), ChildStatus::Filled);
+        assert_eq!(
+            c.fill(dec!(30), dec!(1), dec!(0)).unwrap(),
+            ChildStatus::PartiallyFilled
+        );
+        assert_eq!(
+            c.fill(dec!(70), dec!(1), dec!(0)).unwrap(),
+            ChildStatus::Filled
+        );
         assert_eq!(c.leaves(), dec!(0));
     }
 
@@ -285,7 +299,10 @@ mod tests {
         assert!(c.fill(dec!(91), dec!(1), dec!(0)).is_err(), "overfill");
         assert!(c.expire(dec!(80)).is_err(), "wrong remainder");
         assert_eq!(c.expire(dec!(90)).unwrap(), dec!(90));
-        assert!(c.fill(dec!(1), dec!(1), dec!(0)).is_err(), "fill after expiry");
+        assert!(
+            c.fill(dec!(1), dec!(1), dec!(0)).is_err(),
+            "fill after expiry"
+        );
         assert!(c.cancelled(dec!(0)).is_err(), "terminal is final");
     }
 

@@ -80,7 +80,12 @@ impl Instrument {
         })
     }
 
-    fn check_scale(&self, field: &str, value: Decimal, scale: u32) -> Result<Decimal, InstrumentError> {
+    fn check_scale(
+        &self,
+        field: &str,
+        value: Decimal,
+        scale: u32,
+    ) -> Result<Decimal, InstrumentError> {
         if value.normalize().scale() > scale {
             return Err(InstrumentError::OffPrecision {
                 field: field.into(),
@@ -129,7 +134,12 @@ impl Instruments {
     /// `cWUSDT/USDT`, prices to 6 places (8 for USDC/USD), quantities to 6 (token decimals).
     pub fn corridor() -> Self {
         let mut all = Self::default();
-        for (id, px) in [("USDC/USD", 8), ("cWUSDC/USDC", 8), ("cWUSDT/cWUSDC", 8), ("cWUSDT/USDT", 8)] {
+        for (id, px) in [
+            ("USDC/USD", 8),
+            ("cWUSDC/USDC", 8),
+            ("cWUSDT/cWUSDC", 8),
+            ("cWUSDT/USDT", 8),
+        ] {
             if let Ok(i) = Instrument::new(id, px, 6) {
                 all.insert(i);
             }

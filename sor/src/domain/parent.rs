@@ -75,7 +75,10 @@ impl ParentStatus {
     pub fn is_terminal(self) -> bool {
         matches!(
             self,
-            ParentStatus::Filled | ParentStatus::Cancelled | ParentStatus::Rejected | ParentStatus::Expired
+            ParentStatus::Filled
+                | ParentStatus::Cancelled
+                | ParentStatus::Rejected
+                | ParentStatus::Expired
         )
     }
 }
@@ -352,8 +355,14 @@ mod tests {
     fn cannot_reserve_or_fill_past_the_quantity() {
         let mut p = parent(dec!(100));
         p.reserve(dec!(70)).unwrap();
-        assert!(matches!(p.reserve(dec!(31)), Err(OrderError::Overfill { .. })));
-        assert!(matches!(p.fill(dec!(71), dec!(1)), Err(OrderError::Overfill { .. })));
+        assert!(matches!(
+            p.reserve(dec!(31)),
+            Err(OrderError::Overfill { .. })
+        ));
+        assert!(matches!(
+            p.fill(dec!(71), dec!(1)),
+            Err(OrderError::Overfill { .. })
+        ));
         assert_eq!(p.working(), dec!(70));
     }
 
@@ -377,7 +386,10 @@ mod tests {
         let mut p = parent(dec!(10));
         p.reserve(dec!(4)).unwrap();
         p.request_cancel().unwrap();
-        assert!(p.reserve(dec!(1)).is_err(), "no new children after a cancel");
+        assert!(
+            p.reserve(dec!(1)).is_err(),
+            "no new children after a cancel"
+        );
         assert!(p.finish().is_err(), "children still working");
         p.fill(dec!(1), dec!(1)).unwrap();
         p.release(dec!(3)).unwrap();

@@ -92,7 +92,8 @@ impl Valuation {
 
     /// Declares that one unit of `asset` counts as `rate` units of `as_asset`.
     pub fn set_equivalent(&mut self, asset: &str, as_asset: &str, rate: Decimal) {
-        self.equivalents.insert(asset.into(), (as_asset.into(), rate));
+        self.equivalents
+            .insert(asset.into(), (as_asset.into(), rate));
     }
 
     /// The price of `asset` in the valuation currency.
@@ -137,7 +138,11 @@ impl Valuation {
     }
 
     /// How `venue` counts toward a parent in `parent`.
-    pub fn conversion(&self, venue: &Instrument, parent: &Instrument) -> Result<Conversion, ValuationError> {
+    pub fn conversion(
+        &self,
+        venue: &Instrument,
+        parent: &Instrument,
+    ) -> Result<Conversion, ValuationError> {
         if venue.id == parent.id {
             return Ok(Conversion::IDENTITY);
         }
@@ -194,7 +199,10 @@ mod tests {
         assert_eq!(c.quote_value, dec!(0.9999));
         assert_eq!(c.px_to_parent(dec!(0.9990)), dec!(0.9990) * dec!(0.9999));
         let usdt = Instrument::new("cWUSDT/USDT", 8, 6).unwrap();
-        assert_eq!(corridor().conversion(&usdt, &parent).unwrap().quote_value, dec!(1.0002));
+        assert_eq!(
+            corridor().conversion(&usdt, &parent).unwrap().quote_value,
+            dec!(1.0002)
+        );
     }
 
     #[test]

@@ -155,7 +155,12 @@ impl<G: RiskGate> Engine<G> {
     }
 
     /// Applies one event at time `now`, appending the resulting commands to `out`.
-    pub fn handle(&mut self, now: Nanos, event: Event, out: &mut Vec<Command>) -> Result<(), EngineError> {
+    pub fn handle(
+        &mut self,
+        now: Nanos,
+        event: Event,
+        out: &mut Vec<Command>,
+    ) -> Result<(), EngineError> {
         match event {
             Event::NewParent(p) => self.on_new_parent(now, p, out),
             Event::CancelParent { parent } => self.on_cancel(now, &parent, out),
@@ -182,7 +187,12 @@ impl<G: RiskGate> Engine<G> {
         })
     }
 
-    fn on_new_parent(&mut self, now: Nanos, p: NewParent, out: &mut Vec<Command>) -> Result<(), EngineError> {
+    fn on_new_parent(
+        &mut self,
+        now: Nanos,
+        p: NewParent,
+        out: &mut Vec<Command>,
+    ) -> Result<(), EngineError> {
         let id = ParentId(format!("P{}", self.next_parent));
         self.next_parent += 1;
         let mut order = ParentOrder::new(
@@ -228,7 +238,8 @@ impl<G: RiskGate> Engine<G> {
             self.parents.insert(id, rec);
             return Ok(());
         }
-        self.client_ids.insert((p.desk.clone(), p.client_id.clone()));
+        self.client_ids
+            .insert((p.desk.clone(), p.client_id.clone()));
         out.push(Self::report(&rec, now, DeskEvent::Ack));
         match p.strategy {
             Strategy::Sweep => {
@@ -271,15 +282,23 @@ impl<G: RiskGate> Engine<G> {
             instrument.px("limit", limit).map_err(|e| e.to_string())?;
         }
         if let Some(clip) = p.max_clip {
-            instrument.qty("max_clip", clip).map_err(|e| e.to_string())?;
+            instrument
+                .qty("max_clip", clip)
+                .map_err(|e| e.to_string())?;
         }
         if let Strategy::Twap { duration, .. } = p.strategy
             && duration == 0
         {
             return Err("duration: a TWAP needs a duration greater than 0".into());
         }
-        if self.client_ids.contains(&(p.desk.clone(), p.client_id.clone())) {
-            return Err(format!("client_id: duplicate {:?} for desk {}", p.client_id, p.desk));
+        if self
+            .client_ids
+            .contains(&(p.desk.clone(), p.client_id.clone()))
+        {
+            return Err(format!(
+                "client_id: duplicate {:?} for desk {}",
+                p.client_id, p.desk
+            ));
         }
         let px = reference.or(p.limit).unwrap_or(Decimal::ONE);
         self.gate
@@ -310,12 +329,20 @@ impl<G: RiskGate> Engine<G> {
         let best = |side: Side| {
             self.liquidity
                 .values()
-                .filter(|l| l.side == side && l.kind == VenueKind::Book && l.instrument == instrument)
+                .filter(|l| {
+                    l.side == side && l.kind == VenueKind::Book && l.instrument == instrument
+                })
                 .filter_map(|l| match &l.shape {
                     venues::CurveShape::Steps(levels) => levels.first().map(|x| x.px),
                     _ => None,
                 })
-                .reduce(|a, b| if side == Side::Sell { a.max(b) } else { a.min(b) })
+                .reduce(|a, b| {
+                    if side == Side::Sell {
+                        a.max(b)
+                    } else {
+                        a.min(b)
+                    }
+                })
         };
         let (bid, ask) = (best(Side::Sell)?, best(Side::Buy)?);
         Some((bid + ask) / Decimal::TWO)
@@ -348,15 +375,26 @@ impl<G: RiskGate> Engine<G> {
                 let fixed_value = if liq.fixed_cost.is_zero() {
                     Decimal::ZERO
                 } else {
-                    match self.config.valuation.value(&liq.fixed_cost_asset, &parent.quote) {
+                    match self
+                        .config
+                        .valuation
+                        .value(&liq.fixed_cost_asset, &parent.quote)
+                    {
                         Ok(v) => v,
                         Err(_) => continue,
                     }
                 };
-                venues.push(RouteVenue::from_liquidity(liq, conversion, fixed_value, vi.qty_scale));
+                venues.push(RouteVenue::from_liquidity(
+                    liq,
+                    conversion,
+                    fixed_value,
+                    vi.qty_scale,
+                ));
             }
-            self.books
-                .insert(key.clone(), (self.liquidity_version, RouteBook::new(venues)));
+            self.books.insert(
+                key.clone(),
+                (self.liquidity_version, RouteBook::new(venues)),
+            );
         }
         self.books
             .get(&key)
@@ -402,11 +440,17 @@ impl<G: RiskGate> Engine<G> {
             .venues()
             .iter()
             .map(|v| {
-                let allowed = rec.work.allow.as_ref().is_none_or(|a| a.contains(v.venue.as_str()));
+                let allowed = rec
+                    .work
+                    .allow
+                    .as_ref()
+                    .is_none_or(|a| a.contains(v.venue.as_str()));
                 if !allowed || rec.work.excluded.contains(&v.venue) {
                     return Some(Decimal::ZERO);
                 }
-                let room = gate.room(v.venue.as_str()).map(|r| r * v.conversion.qty_rate);
+                let room = gate
+                    .room(v.venue.as_str())
+                    .map(|r| r * v.conversion.qty_rate);
                 match (room, rec.work.max_clip) {
                     (Some(a), Some(b)) => Some(a.min(b)),
                     (a, b) => a.or(b),
@@ -478,7 +522,13 @@ impl<G: RiskGate> Engine<G> {
         Ok(sent)
     }
 
-    fn on_venue(&mut self, now: Nanos, child_id: &ChildId, report: VenueReport, out: &mut Vec<Command>) -> Result<(), EngineError> {
+    fn on_venue(
+        &mut self,
+        now: Nanos,
+        child_id: &ChildId,
+        report: VenueReport,
+        out: &mut Vec<Command>,
+    ) -> Result<(), EngineError> {
         let child = self
             .children
             .get_mut(child_id)
@@ -549,18 +599,21 @@ impl<G: RiskGate> Engine<G> {
             }
         }
         if ended {
-            rec.work.open_children = rec
-                .work
-                .open_children
-                .checked_sub(1)
-                .ok_or_else(|| EngineError::Invariant(format!("{parent_id}: open children below zero")))?;
+            rec.work.open_children = rec.work.open_children.checked_sub(1).ok_or_else(|| {
+                EngineError::Invariant(format!("{parent_id}: open children below zero"))
+            })?;
             self.maybe_round_done(now, &parent_id, out)?;
         }
         Ok(())
     }
 
     /// When no child of the parent is working: re-route, end the slice, or finish.
-    fn maybe_round_done(&mut self, now: Nanos, id: &ParentId, out: &mut Vec<Command>) -> Result<(), EngineError> {
+    fn maybe_round_done(
+        &mut self,
+        now: Nanos,
+        id: &ParentId,
+        out: &mut Vec<Command>,
+    ) -> Result<(), EngineError> {
         let max_rounds = self.config.max_rounds;
         let rec = self
             .parents
@@ -591,15 +644,26 @@ impl<G: RiskGate> Engine<G> {
         if last_slice && rec.order.status() != ParentStatus::Filled {
             let unfilled = rec.order.qty - rec.order.filled();
             let why = match rec.order.limit {
-                Some(l) => format!("{unfilled} unfilled: no more liquidity within limit {l} after {} rounds", rec.rounds),
-                None => format!("{unfilled} unfilled: no more liquidity after {} rounds", rec.rounds),
+                Some(l) => format!(
+                    "{unfilled} unfilled: no more liquidity within limit {l} after {} rounds",
+                    rec.rounds
+                ),
+                None => format!(
+                    "{unfilled} unfilled: no more liquidity after {} rounds",
+                    rec.rounds
+                ),
             };
             return Self::finish(rec, now, why, out);
         }
         Ok(())
     }
 
-    fn finish(rec: &mut ParentRecord, now: Nanos, reason: String, out: &mut Vec<Command>) -> Result<(), EngineError> {
+    fn finish(
+        rec: &mut ParentRecord,
+        now: Nanos,
+        reason: String,
+        out: &mut Vec<Command>,
+    ) -> Result<(), EngineError> {
         let status = rec
             .order
             .finish()
@@ -610,7 +674,12 @@ impl<G: RiskGate> Engine<G> {
         Ok(())
     }
 
-    fn on_cancel(&mut self, now: Nanos, id: &ParentId, out: &mut Vec<Command>) -> Result<(), EngineError> {
+    fn on_cancel(
+        &mut self,
+        now: Nanos,
+        id: &ParentId,
+        out: &mut Vec<Command>,
+    ) -> Result<(), EngineError> {
         let rec = self
             .parents
             .get_mut(id)
@@ -639,7 +708,13 @@ impl<G: RiskGate> Engine<G> {
         self.maybe_round_done(now, id, out)
     }
 
-    fn on_slice_due(&mut self, now: Nanos, id: &ParentId, slice: u32, out: &mut Vec<Command>) -> Result<(), EngineError> {
+    fn on_slice_due(
+        &mut self,
+        now: Nanos,
+        id: &ParentId,
+        slice: u32,
+        out: &mut Vec<Command>,
+    ) -> Result<(), EngineError> {
         let scale = {
             let rec = self
                 .parents
@@ -656,7 +731,9 @@ impl<G: RiskGate> Engine<G> {
             return Ok(());
         }
         let Some(schedule) = rec.work.schedule else {
-            return Err(EngineError::Invariant(format!("{id}: slice due for a parent without schedule")));
+            return Err(EngineError::Invariant(format!(
+                "{id}: slice due for a parent without schedule"
+            )));
         };
         let o = &rec.order;
         let target = twap_slice_target(o.unworked(), slice, schedule.slices, scale);

@@ -57,15 +57,14 @@ impl<G: RiskGate, C: Clock> EngineLoop<G, C> {
     }
 
     /// Applies every queued event, in order, at the clock's time; the commands go to
-    /// `out`. An event the engine refuses is returned with the error, after the events
-    /// before it were applied; the ones after it stay queued.
-    pub fn drain(&mut self, out: &mut Vec<Command>) -> Result<usize, (Event, EngineError)> {
+    /// `out`. The first event the engine refuses stops the drain with its error (the
+    /// error names the order); the events before it were applied, the ones after it
+    /// stay queued.
+    pub fn drain(&mut self, out: &mut Vec<Command>) -> Result<usize, EngineError> {
         let mut n = 0;
         while let Ok(event) = self.rx.try_recv() {
             let now = self.clock.now();
-            if let Err(e) = self.engine.handle(now, event.clone(), out) {
-                return Err((event, e));
-            }
+            self.engine.handle(now, event, out)?;
             n += 1;
         }
         Ok(n)

@@ -154,9 +154,17 @@ mod tests {
 
     #[test]
     fn book_levels_become_net_segments() {
-        let l = liq(CurveShape::Steps(vec![Level { px: dec!(1), qty: dec!(10) }]), dec!(2));
+        let l = liq(
+            CurveShape::Steps(vec![Level {
+                px: dec!(1),
+                qty: dec!(10),
+            }]),
+            dec!(2),
+        );
         let v = RouteVenue::from_liquidity(&l, Conversion::IDENTITY, dec!(1), 6);
-        let RouteShape::Curve(s) = &v.shape else { panic!() };
+        let RouteShape::Curve(s) = &v.shape else {
+            panic!()
+        };
         assert_eq!(s[0].net_px, dec!(0.9998));
         assert_eq!(s[0].cost, -0.9998);
         assert_eq!(v.fixed_cost, dec!(0.05));
@@ -166,14 +174,25 @@ mod tests {
     fn smooth_samples_become_marginal_segments_in_parent_terms() {
         let l = liq(
             CurveShape::Smooth(vec![
-                Point { qty: dec!(1), amount: dec!(0.999) },
-                Point { qty: dec!(3), amount: dec!(2.995) },
+                Point {
+                    qty: dec!(1),
+                    amount: dec!(0.999),
+                },
+                Point {
+                    qty: dec!(3),
+                    amount: dec!(2.995),
+                },
             ]),
             dec!(0),
         );
-        let conv = Conversion { qty_rate: dec!(1), quote_value: dec!(0.5) };
+        let conv = Conversion {
+            qty_rate: dec!(1),
+            quote_value: dec!(0.5),
+        };
         let v = RouteVenue::from_liquidity(&l, conv, dec!(2), 6);
-        let RouteShape::Curve(s) = &v.shape else { panic!() };
+        let RouteShape::Curve(s) = &v.shape else {
+            panic!()
+        };
         assert_eq!(s.len(), 2);
         assert_eq!(s[1].gross_px, dec!(0.998));
         assert_eq!(s[1].net_px, dec!(0.499));

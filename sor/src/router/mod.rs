@@ -19,4 +19,6 @@ mod curve;
 mod solver;
 
 pub use curve::{RouteShape, RouteVenue, Segment};
-pub use solver::{Allocation, MAX_DEALERS, MAX_FIXED, MAX_TIERS, RouteBook, RoutePlan, RouteRequest, Router};
+pub use solver::{
+    Allocation, MAX_DEALERS, MAX_FIXED, MAX_TIERS, RouteBook, RoutePlan, RouteRequest, Router,
+};

@@ -12,6 +12,8 @@ pub const MAX_FIXED: usize = 6;
 pub const MAX_DEALERS: usize = 5;
 /// Most tiers of one ladder considered (smallest first).
 pub const MAX_TIERS: usize = 8;
+/// `venue_bit` of a fixed-cost venue that is never switched on.
+const OFF: u8 = u8::MAX;
 
 /// What to split.
 #[derive(Debug, Clone, Copy)]
@@ -98,6 +100,10 @@ struct Best {
 pub struct RouteBook {
     venues: Vec<RouteVenue>,
     merged: Vec<MergedSeg>,
+    /// Per venue: its tiers as (cost, qty) in `f64` (empty for a curve).
+    tiers_f: Vec<Vec<(f64, f64)>>,
+    /// Per venue: its fixed cost in `f64`.
+    fixed_f: Vec<f64>,
 }
 
 impl RouteBook {
@@ -122,7 +128,26 @@ impl RouteBook {
                 .then(a.venue.cmp(&b.venue))
                 .then(a.seg.cmp(&b.seg))
         });
-        Self { venues, merged }
+        let tiers_f = venues
+            .iter()
+            .map(|v| match &v.shape {
+                RouteShape::Tiers(t) => t
+                    .iter()
+                    .map(|s| (s.cost, s.qty.to_f64().unwrap_or(0.0)))
+                    .collect(),
+                RouteShape::Curve(_) => Vec::new(),
+            })
+            .collect();
+        let fixed_f = venues
+            .iter()
+            .map(|v| v.fixed_cost.to_f64().unwrap_or(f64::INFINITY))
+            .collect();
+        Self {
+            venues,
+            merged,
+            tiers_f,
+            fixed_f,
+        }
     }
 
     /// The venues, in the order caps and allocations refer to.
@@ -144,13 +169,21 @@ pub struct Router {
     fixed: Vec<usize>,
     forced_min: Vec<Option<Decimal>>,
     skip_left: Vec<f64>,
+    cap_f: Vec<f64>,
+    /// Per venue: 0 = no fixed cost, 1..=MAX_FIXED = its bit + 1, `OFF` = left out.
+    venue_bit: Vec<u8>,
     bests: Vec<Best>,
 }
 
 /// The least a fixed-cost venue must take for its all-in price (fixed cost included)
 /// to respect the limit, rounded up to the venue's precision; `None` if no quantity
 /// within its curve, the limit and its cap does. Zero without a limit.
-fn forced_qty(venue: &RouteVenue, side: Side, limit: Option<Decimal>, cap: Option<Decimal>) -> Option<Decimal> {
+fn forced_qty(
+    venue: &RouteVenue,
+    side: Side,
+    limit: Option<Decimal>,
+    cap: Option<Decimal>,
+) -> Option<Decimal> {
     let Some(limit) = limit else {
         return Some(Decimal::ZERO);
     };
@@ -179,8 +212,10 @@ fn forced_qty(venue: &RouteVenue, side: Side, limit: Option<Decimal>, cap: Optio
             let need = (venue.fixed_cost - gained) / rate;
             if need <= seg.qty {
                 let rate_q = venue.conversion.qty_rate;
-                let units = ((x + need) / rate_q)
-                    .round_dp_with_strategy(venue.qty_scale, rust_decimal::RoundingStrategy::AwayFromZero);
+                let units = ((x + need) / rate_q).round_dp_with_strategy(
+                    venue.qty_scale,
+                    rust_decimal::RoundingStrategy::AwayFromZero,
+                );
                 let forced = units * rate_q;
                 return (forced <= max).then_some(forced);
             }
@@ -221,9 +256,9 @@ impl Router {
                 unplaced: req.qty.max(Decimal::ZERO),
             };
         }
-        let limit_cost = req
-            .limit
-            .map_or(f64::INFINITY, |l| (Decimal::from(req.side.sign()) * l).to_f64().unwrap_or(0.0));
+        let limit_cost = req.limit.map_or(f64::INFINITY, |l| {
+            (Decimal::from(req.side.sign()) * l).to_f64().unwrap_or(0.0)
+        });
         let cap = |v: usize| req.caps.get(v).copied().flatten();
 
         // Which venues are fixed-cost switches and which are dealers.
@@ -234,7 +269,9 @@ impl Router {
                 continue;
             }
             match venue.shape {
-                RouteShape::Curve(_) if venue.fixed_cost > Decimal::ZERO && self.fixed.len() < MAX_FIXED => {
+                RouteShape::Curve(_)
+                    if venue.fixed_cost > Decimal::ZERO && self.fixed.len() < MAX_FIXED =>
+                {
                     self.fixed.push(v)
                 }
                 RouteShape::Tiers(ref t) if !t.is_empty() => self.dealers.push(v),
@@ -252,29 +289,77 @@ impl Router {
             self.dealers.truncate(MAX_DEALERS);
             self.dealers.sort_unstable();
         }
-        let fixed_off_all: Vec<bool> = (0..venues.len())
-            .map(|v| venues[v].fixed_cost > Decimal::ZERO && !self.fixed.contains(&v))
-            .collect();
+        self.cap_f.clear();
+        self.cap_f.extend((0..venues.len()).map(|v| Self::cap_f64(cap(v))));
+
+        // A fixed-cost venue can at best replace the marginal units of the plan without
+        // any fixed-cost venue (a marginal price no later plan exceeds); if even that
+        // saves no more than its fixed cost, it is never switched on.
+        let base_lambda = {
+            self.cap_left.clear();
+            self.cap_left.extend_from_slice(&self.cap_f);
+            let (mut cum, mut last) = (0.0f64, f64::INFINITY);
+            for m in &book.merged {
+                let v = m.venue as usize;
+                if venues[v].fixed_cost > Decimal::ZERO {
+                    continue;
+                }
+                if m.cost > limit_cost || cum >= q {
+                    break;
+                }
+                let take = m.qty.min(self.cap_left[v]);
+                if take > 0.0 {
+                    self.cap_left[v] -= take;
+                    cum += take;
+                    last = m.cost;
+                }
+            }
+            if cum >= q { last } else { f64::INFINITY }
+        };
+        if base_lambda.is_finite() {
+            let merged = &book.merged;
+            let cap_f = &self.cap_f;
+            let fixed_f = &book.fixed_f;
+            self.fixed.retain(|&f| {
+                let (mut saving, mut left) = (0.0f64, cap_f[f]);
+                for m in merged.iter().filter(|m| m.venue as usize == f) {
+                    if m.cost >= base_lambda || left <= 0.0 {
+                        break;
+                    }
+                    let t = m.qty.min(left);
+                    saving += (base_lambda - m.cost) * t;
+                    left -= t;
+                }
+                saving > fixed_f[f]
+            });
+        }
+        self.venue_bit.clear();
+        self.venue_bit.extend(venues.iter().map(|v| {
+            if v.fixed_cost > Decimal::ZERO { OFF } else { 0 }
+        }));
+        for (bit, &f) in self.fixed.iter().enumerate() {
+            self.venue_bit[f] = bit as u8 + 1;
+        }
 
         self.forced_min.clear();
         for &f in &self.fixed {
-            self.forced_min.push(forced_qty(&venues[f], req.side, req.limit, cap(f)));
+            self.forced_min
+                .push(forced_qty(&venues[f], req.side, req.limit, cap(f)));
         }
 
         self.bests.clear();
         'masks: for mask in 0u32..(1u32 << self.fixed.len()) {
+            let venue_bit = &self.venue_bit;
             let off = |v: usize| -> bool {
-                if fixed_off_all[v] {
-                    return true;
-                }
-                match self.fixed.iter().position(|&f| f == v) {
-                    Some(bit) => mask & (1 << bit) == 0,
-                    None => false,
+                match venue_bit[v] {
+                    0 => false,
+                    OFF => true,
+                    b => mask & (1 << (b - 1)) == 0,
                 }
             };
             // Continuous prefix for this mask.
             self.cap_left.clear();
-            self.cap_left.extend((0..venues.len()).map(|v| Self::cap_f64(cap(v))));
+            self.cap_left.extend_from_slice(&self.cap_f);
             self.seg_cost.clear();
             self.pre_q.clear();
             self.pre_c.clear();
@@ -355,7 +440,7 @@ impl Router {
                 .iter()
                 .enumerate()
                 .filter(|(bit, _)| mask & (1 << bit) != 0)
-                .map(|(_, &v)| venues[v].fixed_cost.to_f64().unwrap_or(f64::INFINITY))
+                .map(|(_, &v)| book.fixed_f[v])
                 .sum();
 
             // Useful tiers per dealer.
@@ -364,21 +449,24 @@ impl Router {
             for &d in &self.dealers {
                 let mut list = [Cand::default(); MAX_TIERS];
                 let mut n = 0;
-                let dcap = Self::cap_f64(cap(d));
-                if let RouteShape::Tiers(tiers) = &venues[d].shape {
-                    let mut prev_h = 0.0f64;
-                    for (t, tier) in tiers.iter().enumerate().take(MAX_TIERS) {
-                        let h = tier.qty.to_f64().unwrap_or(0.0).min(dcap);
-                        if tier.cost > limit_cost || tier.cost >= lambda0 || h <= prev_h {
-                            continue;
-                        }
-                        let pos = self.seg_cost.partition_point(|&c| c < tier.cost) as u32;
-                        list[n] = Cand { cost: tier.cost, qty: h, tier: t as u8, pos };
-                        n += 1;
-                        prev_h = h;
-                        if h >= q {
-                            break;
-                        }
+                let dcap = self.cap_f[d];
+                let mut prev_h = 0.0f64;
+                for (t, &(cost, qty)) in book.tiers_f[d].iter().enumerate().take(MAX_TIERS) {
+                    let h = qty.min(dcap);
+                    if cost > limit_cost || cost >= lambda0 || h <= prev_h {
+                        continue;
+                    }
+                    let pos = self.seg_cost.partition_point(|&c| c < cost) as u32;
+                    list[n] = Cand {
+                        cost,
+                        qty: h,
+                        tier: t as u8,
+                        pos,
+                    };
+                    n += 1;
+                    prev_h = h;
+                    if h >= q {
+                        break;
                     }
                 }
                 self.cands.push(list);
@@ -397,9 +485,9 @@ impl Router {
             loop {
                 let mut chosen = [Cand::default(); MAX_DEALERS];
                 let mut k = 0;
-                for i in 0..nd {
-                    if choice[i] > 0 {
-                        let c = self.cands[i][choice[i] as usize - 1];
+                for (cands, &pick) in self.cands.iter().zip(&choice).take(nd) {
+                    if pick > 0 {
+                        let c = cands[pick as usize - 1];
                         // Insertion sort by cost.
                         let mut j = k;
                         while j > 0 && chosen[j - 1].cost > c.cost {
@@ -415,9 +503,9 @@ impl Router {
                 if better(placed, cost + fixed_total, &best, q_all) {
                     // Record tier indexes (+1, 0 = none), not candidate indexes.
                     let mut tiers = [0u8; MAX_DEALERS];
-                    for i in 0..nd {
-                        if choice[i] > 0 {
-                            tiers[i] = self.cands[i][choice[i] as usize - 1].tier + 1;
+                    for (i, (t, &c)) in tiers.iter_mut().zip(&choice).take(nd).enumerate() {
+                        if c > 0 {
+                            *t = self.cands[i][c as usize - 1].tier + 1;
                         }
                     }
                     best = Best {
@@ -448,7 +536,7 @@ impl Router {
         }
 
         // Best first; rebuild exactly and take the first whose fixed-cost venues pay.
-        let mut order: Vec<Best> = self.bests.clone();
+        let mut order = std::mem::take(&mut self.bests);
         order.sort_by(|a, b| {
             if better(a.placed, a.cost, b, q) {
                 std::cmp::Ordering::Less
@@ -458,8 +546,10 @@ impl Router {
                 a.mask.cmp(&b.mask)
             }
         });
+        let mut chosen = None;
         for b in &order {
             let plan = self.rebuild(book, req, b, limit_cost);
+            // Forced minimums make every switched-on venue pay; checked again here.
             let pays = plan.allocations.iter().all(|a| {
                 venues[a.venue].fixed_cost.is_zero()
                     || req
@@ -467,20 +557,25 @@ impl Router {
                         .is_none_or(|l| req.side.at_least_as_good(a.all_in_px(req.side), l))
             });
             if pays {
-                return plan;
+                chosen = Some(plan);
+                break;
             }
         }
-        RoutePlan {
+        self.bests = order;
+        chosen.unwrap_or(RoutePlan {
             allocations: Vec::new(),
             placed: Decimal::ZERO,
             unplaced: req.qty,
-        }
+        })
     }
 
     /// Cost of taking `amount` of continuous quantity starting after segment `idx`.
     fn take_continuous(&self, idx: usize, amount: f64) -> f64 {
         let target = self.pre_q[idx] + amount;
-        let j = self.pre_q.partition_point(|&x| x < target).min(self.pre_q.len() - 1);
+        let j = self
+            .pre_q
+            .partition_point(|&x| x < target)
+            .min(self.pre_q.len() - 1);
         if j <= idx {
             return 0.0;
         }
@@ -516,7 +611,13 @@ impl Router {
     }
 
     /// Rebuilds the winning combination in `Decimal`.
-    fn rebuild(&self, book: &RouteBook, req: &RouteRequest<'_>, best: &Best, limit_cost: f64) -> RoutePlan {
+    fn rebuild(
+        &self,
+        book: &RouteBook,
+        req: &RouteRequest<'_>,
+        best: &Best,
+        limit_cost: f64,
+    ) -> RoutePlan {
         let venues = &book.venues;
         let cap = |v: usize| req.caps.get(v).copied().flatten();
         let off = |v: usize| -> bool {
@@ -535,7 +636,9 @@ impl Router {
             if best.choice[i] == 0 {
                 continue;
             }
-            let RouteShape::Tiers(tiers) = &venues[d].shape else { continue };
+            let RouteShape::Tiers(tiers) = &venues[d].shape else {
+                continue;
+            };
             let t = best.choice[i] as usize - 1;
             let qty = cap(d).map_or(tiers[t].qty, |c| c.min(tiers[t].qty));
             dealer_items.push((tiers[t].cost, d, t, qty));
@@ -545,36 +648,44 @@ impl Router {
         let mut cap_left: Vec<Option<Decimal>> = (0..venues.len()).map(cap).collect();
         let mut allocs: Vec<Option<Allocation>> = vec![None; venues.len()];
         let mut rem = req.qty;
-        let mut add = |v: usize, qty: Decimal, net_px: Decimal, gross: Decimal, rem: &mut Decimal| {
-            let venue = &venues[v];
-            let venue_qty = (qty / venue.conversion.qty_rate)
-                .round_dp_with_strategy(venue.qty_scale, rust_decimal::RoundingStrategy::ToZero);
-            let qty = venue_qty * venue.conversion.qty_rate;
-            if qty <= Decimal::ZERO {
-                return Decimal::ZERO;
-            }
-            let a = allocs[v].get_or_insert(Allocation {
-                venue: v,
-                qty: Decimal::ZERO,
-                venue_qty: Decimal::ZERO,
-                limit_px: gross,
-                expected_net: Decimal::ZERO,
-                fixed_cost: venue.fixed_cost,
-            });
-            a.qty += qty;
-            a.venue_qty += venue_qty;
-            a.expected_net += qty * net_px;
-            a.limit_px = gross; // segments come best first, so the last is the worst
-            *rem -= qty;
-            qty
-        };
+        let mut add =
+            |v: usize, qty: Decimal, net_px: Decimal, gross: Decimal, rem: &mut Decimal| {
+                let venue = &venues[v];
+                let rate = venue.conversion.qty_rate;
+                let (venue_qty, qty) = if rate == Decimal::ONE && qty.scale() <= venue.qty_scale {
+                    (qty, qty)
+                } else {
+                    let vq = (qty / rate)
+                        .round_dp_with_strategy(venue.qty_scale, rust_decimal::RoundingStrategy::ToZero);
+                    (vq, vq * rate)
+                };
+                if qty <= Decimal::ZERO {
+                    return Decimal::ZERO;
+                }
+                let a = allocs[v].get_or_insert(Allocation {
+                    venue: v,
+                    qty: Decimal::ZERO,
+                    venue_qty: Decimal::ZERO,
+                    limit_px: gross,
+                    expected_net: Decimal::ZERO,
+                    fixed_cost: venue.fixed_cost,
+                });
+                a.qty += qty;
+                a.venue_qty += venue_qty;
+                a.expected_net += qty * net_px;
+                a.limit_px = gross; // segments come best first, so the last is the worst
+                *rem -= qty;
+                qty
+            };
         // Fixed-cost venues switched on take their least paying quantity first.
         let mut skip_left: Vec<Decimal> = vec![Decimal::ZERO; venues.len()];
         for (bit, &f) in self.fixed.iter().enumerate() {
             if best.mask & (1 << bit) == 0 {
                 continue;
             }
-            let Some(mut left) = self.forced_min[bit] else { continue };
+            let Some(mut left) = self.forced_min[bit] else {
+                continue;
+            };
             skip_left[f] = left;
             if let RouteShape::Curve(segs) = &venues[f].shape {
                 for seg in segs {
@@ -610,7 +721,9 @@ impl Router {
             if m.cost > limit_cost {
                 break;
             }
-            let RouteShape::Curve(segs) = &venues[v].shape else { continue };
+            let RouteShape::Curve(segs) = &venues[v].shape else {
+                continue;
+            };
             let seg = &segs[m.seg as usize];
             let mut avail = seg.qty;
             if skip_left[v] > Decimal::ZERO {

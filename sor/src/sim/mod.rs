@@ -104,7 +104,9 @@ struct Runner {
 impl Runner {
     fn push(&mut self, at: Nanos, what: What) -> Result<(), SimError> {
         if self.heap.len() >= MAX_PENDING {
-            return Err(SimError::Bound(format!("more than {MAX_PENDING} pending events")));
+            return Err(SimError::Bound(format!(
+                "more than {MAX_PENDING} pending events"
+            )));
         }
         self.seq += 1;
         self.heap.push(Reverse(Scheduled {
@@ -115,7 +117,11 @@ impl Runner {
         Ok(())
     }
 
-    fn snapshot_all(&mut self, at: Nanos, lp: &EngineLoop<MinimalGate, SimClock>) -> Result<(), SimError> {
+    fn snapshot_all(
+        &mut self,
+        at: Nanos,
+        lp: &EngineLoop<MinimalGate, SimClock>,
+    ) -> Result<(), SimError> {
         for v in &mut self.venues {
             for side in [Side::Sell, Side::Buy] {
                 lp.submit(Event::Liquidity(v.sim.liquidity(side, at)))
@@ -167,8 +173,10 @@ pub fn run(scenario: Scenario, pace: Pace) -> Result<RunOutcome, SimError> {
         Pace::RealTime { .. } => {
             let bar = ProgressBar::new(total_qty.to_u64().unwrap_or(0));
             bar.set_style(
-                ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} filled {msg}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                ProgressStyle::with_template(
+                    "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} filled {msg}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
             Some(bar)
         }
@@ -181,7 +189,7 @@ pub fn run(scenario: Scenario, pace: Pace) -> Result<RunOutcome, SimError> {
         let started = Instant::now();
         let n = lp
             .drain(&mut out)
-            .map_err(|(ev, e)| SimError::Engine(format!("{e} (event {ev:?})")))?;
+            .map_err(|e| SimError::Engine(e.to_string()))?;
         if n > 0 {
             let per = (started.elapsed().as_nanos() / n as u128).max(1);
             let _ = engine_ns.record_n(u64::try_from(per).unwrap_or(u64::MAX), n as u64);
@@ -190,9 +198,16 @@ pub fn run(scenario: Scenario, pace: Pace) -> Result<RunOutcome, SimError> {
         let now = clock.now();
         for cmd in out.drain(..) {
             match cmd {
-                Command::Send { venue, order, approval } => {
+                Command::Send {
+                    venue,
+                    order,
+                    approval,
+                } => {
                     if !approval.covers(venue.as_str(), order.qty) {
-                        return Err(SimError::Engine(format!("child {} sent beyond its approval", order.client_id)));
+                        return Err(SimError::Engine(format!(
+                            "child {} sent beyond its approval",
+                            order.client_id
+                        )));
                     }
                     let v = *runner
                         .index
@@ -239,14 +254,18 @@ pub fn run(scenario: Scenario, pace: Pace) -> Result<RunOutcome, SimError> {
                 if matches!(event, Event::SliceDue { .. }) {
                     runner.snapshot_all(next.at, &lp)?;
                 }
-                lp.submit(event).map_err(|e| SimError::Bound(e.to_string()))?;
+                lp.submit(event)
+                    .map_err(|e| SimError::Bound(e.to_string()))?;
             }
             What::Arrive { venue, order } => {
                 let one_way = runner.venues[venue].one_way;
                 let sim = &mut runner.venues[venue].sim;
                 let reports = sim.execute(&order, next.at);
                 let back = next.at + one_way;
-                let snapshots = [sim.liquidity(Side::Sell, back), sim.liquidity(Side::Buy, back)];
+                let snapshots = [
+                    sim.liquidity(Side::Sell, back),
+                    sim.liquidity(Side::Buy, back),
+                ];
                 for s in snapshots {
                     runner.push(back, What::Engine(Event::Liquidity(s)))?;
                 }

@@ -155,10 +155,19 @@ mod tests {
             id: VenueId("book-x".into()),
             instrument: "USDC/USD".into(),
             bids: vec![
-                Level { px: dec!(0.9999), qty: dec!(100) },
-                Level { px: dec!(0.9998), qty: dec!(200) },
+                Level {
+                    px: dec!(0.9999),
+                    qty: dec!(100),
+                },
+                Level {
+                    px: dec!(0.9998),
+                    qty: dec!(200),
+                },
             ],
-            asks: vec![Level { px: dec!(1.0001), qty: dec!(100) }],
+            asks: vec![Level {
+                px: dec!(1.0001),
+                qty: dec!(100),
+            }],
             taker_fee_bps: dec!(2),
             replenish_per_sec: dec!(0.5),
         })
@@ -179,17 +188,26 @@ mod tests {
         let mut b = book();
         let r = b.execute(&sell(dec!(250), dec!(0.9998)), 0);
         assert_eq!(r[0], VenueReport::Ack);
-        assert!(matches!(r[1], VenueReport::Fill { qty, px, .. } if qty == dec!(100) && px == dec!(0.9999)));
+        assert!(
+            matches!(r[1], VenueReport::Fill { qty, px, .. } if qty == dec!(100) && px == dec!(0.9999))
+        );
         assert!(matches!(r[2], VenueReport::Fill { qty, .. } if qty == dec!(150)));
         assert_eq!(r.len(), 3);
         let r = b.execute(&sell(dec!(100), dec!(0.9999)), 0);
-        assert_eq!(r.last(), Some(&VenueReport::Expired { unfilled: dec!(100) }));
+        assert_eq!(
+            r.last(),
+            Some(&VenueReport::Expired {
+                unfilled: dec!(100)
+            })
+        );
     }
 
     #[test]
     fn taker_fee_is_charged_on_notional() {
         let r = book().execute(&sell(dec!(100), dec!(0.9)), 0);
-        assert!(matches!(r[1], VenueReport::Fill { fee, .. } if fee == dec!(100) * dec!(0.9999) * dec!(0.0002)));
+        assert!(
+            matches!(r[1], VenueReport::Fill { fee, .. } if fee == dec!(100) * dec!(0.9999) * dec!(0.0002))
+        );
     }
 
     #[test]

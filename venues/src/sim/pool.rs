@@ -54,7 +54,10 @@ impl<M: PoolMath> PoolSim<M> {
             if points.len() >= self.config.samples {
                 break;
             }
-            match self.math.query_sell_base(qty.round_dp_with_strategy(dp, RoundingStrategy::ToZero)) {
+            match self
+                .math
+                .query_sell_base(qty.round_dp_with_strategy(dp, RoundingStrategy::ToZero))
+            {
                 Ok(amount) => points.push(Point { qty, amount }),
                 Err(_) => break,
             }
@@ -71,8 +74,14 @@ impl<M: PoolMath> PoolSim<M> {
             if points.len() >= self.config.samples {
                 break;
             }
-            match self.math.query_sell_quote(pay.round_dp_with_strategy(dp, RoundingStrategy::ToZero)) {
-                Ok(base) if base > Decimal::ZERO => points.push(Point { qty: base, amount: pay }),
+            match self
+                .math
+                .query_sell_quote(pay.round_dp_with_strategy(dp, RoundingStrategy::ToZero))
+            {
+                Ok(base) if base > Decimal::ZERO => points.push(Point {
+                    qty: base,
+                    amount: pay,
+                }),
                 _ => break,
             }
             pay *= Decimal::from(2);
@@ -98,7 +107,8 @@ impl<M: PoolMath> PoolSim<M> {
             if hi - lo <= step {
                 break;
             }
-            let mid = ((lo + hi) / Decimal::from(2)).round_dp_with_strategy(dp, RoundingStrategy::ToZero);
+            let mid =
+                ((lo + hi) / Decimal::from(2)).round_dp_with_strategy(dp, RoundingStrategy::ToZero);
             let mid = if mid <= lo { lo + step } else { mid };
             match self.math.query_sell_quote(mid) {
                 Ok(out) if out >= qty => hi = mid,
@@ -229,12 +239,20 @@ mod tests {
     }
 
     fn order(side: Side, qty: Decimal, limit: Decimal) -> VenueOrder {
-        VenueOrder { client_id: "c".into(), instrument: "cWUSDC/USDC".into(), side, qty, limit_px: limit }
+        VenueOrder {
+            client_id: "c".into(),
+            instrument: "cWUSDC/USDC".into(),
+            side,
+            qty,
+            limit_px: limit,
+        }
     }
 
     #[test]
     fn sell_curve_is_concave() {
-        let CurveShape::Smooth(points) = pool().liquidity(Side::Sell, 0).shape else { panic!() };
+        let CurveShape::Smooth(points) = pool().liquidity(Side::Sell, 0).shape else {
+            panic!()
+        };
         assert!(points.len() >= 10);
         let mut prev = (Decimal::ZERO, Decimal::ZERO, Decimal::MAX);
         for p in points {
@@ -247,7 +265,13 @@ mod tests {
     #[test]
     fn guard_breach_reverts_pays_gas_and_fills_nothing() {
         let r = pool().execute(&order(Side::Sell, dec!(100), dec!(1.0)), 0);
-        assert!(matches!(r.last(), Some(VenueReport::Rejected { kind: RejectKind::Revert, .. })));
+        assert!(matches!(
+            r.last(),
+            Some(VenueReport::Rejected {
+                kind: RejectKind::Revert,
+                ..
+            })
+        ));
         assert_eq!(r[0], VenueReport::FixedCost { amount: dec!(0.05) });
         assert!(!r.iter().any(|x| matches!(x, VenueReport::Fill { .. })));
     }
@@ -255,6 +279,9 @@ mod tests {
     #[test]
     fn buy_gets_at_least_the_quantity() {
         let r = pool().execute(&order(Side::Buy, dec!(100), dec!(1.01)), 0);
-        assert!(matches!(r[1], VenueReport::Fill { qty, .. } if qty == dec!(100)), "{r:?}");
+        assert!(
+            matches!(r[1], VenueReport::Fill { qty, .. } if qty == dec!(100)),
+            "{r:?}"
+        );
     }
 }

@@ -67,7 +67,9 @@ impl RfqDealerSim {
     }
 
     fn remaining(&self) -> Option<Decimal> {
-        self.config.capacity.map(|c| (c - self.traded).max(Decimal::ZERO))
+        self.config
+            .capacity
+            .map(|c| (c - self.traded).max(Decimal::ZERO))
     }
 
     /// The ladder a taker on `side` sees, cut at what the dealer still has room for.
@@ -82,7 +84,10 @@ impl RfqDealerSim {
             match room {
                 Some(r) if tier.qty >= r => {
                     if r > Decimal::ZERO {
-                        out.push(Level { px: tier.px, qty: r });
+                        out.push(Level {
+                            px: tier.px,
+                            qty: r,
+                        });
                     }
                     break;
                 }
@@ -172,7 +177,10 @@ impl VenueSim for RfqDealerSim {
         if !order.side.at_least_as_good(quote.px, order.limit_px) {
             return vec![VenueReport::Rejected {
                 kind: RejectKind::QuoteOffLimit,
-                reason: format!("quote {} at {} beyond limit {}", quote.id, quote.px, order.limit_px),
+                reason: format!(
+                    "quote {} at {} beyond limit {}",
+                    quote.id, quote.px, order.limit_px
+                ),
             }];
         }
         let answer = self.accept(&quote, now + self.config.accept_delay);
@@ -193,8 +201,14 @@ mod tests {
             id: VenueId("dealer-a".into()),
             instrument: "USDC/USD".into(),
             bid_ladder: vec![
-                Level { px: dec!(0.9999), qty: dec!(1000000) },
-                Level { px: dec!(0.9997), qty: dec!(3000000) },
+                Level {
+                    px: dec!(0.9999),
+                    qty: dec!(1000000),
+                },
+                Level {
+                    px: dec!(0.9997),
+                    qty: dec!(3000000),
+                },
             ],
             ask_ladder: vec![],
             quote_validity: 500_000_000,
@@ -218,19 +232,33 @@ mod tests {
     #[test]
     fn size_picks_the_tier_and_the_whole_size_gets_its_price() {
         let r = dealer(0.0, 1).execute(&sell(dec!(1500000)), 0);
-        assert!(matches!(r[1], VenueReport::Fill { qty, px, .. } if qty == dec!(1500000) && px == dec!(0.9997)));
+        assert!(
+            matches!(r[1], VenueReport::Fill { qty, px, .. } if qty == dec!(1500000) && px == dec!(0.9997))
+        );
     }
 
     #[test]
     fn slow_acceptance_hits_an_expired_quote() {
         let r = dealer(0.0, 600_000_000).execute(&sell(dec!(10)), 0);
-        assert!(matches!(r[0], VenueReport::Rejected { kind: RejectKind::QuoteExpired, .. }));
+        assert!(matches!(
+            r[0],
+            VenueReport::Rejected {
+                kind: RejectKind::QuoteExpired,
+                ..
+            }
+        ));
     }
 
     #[test]
     fn last_look_always_rejects_at_probability_one() {
         let r = dealer(1.0, 1).execute(&sell(dec!(10)), 0);
-        assert!(matches!(r[0], VenueReport::Rejected { kind: RejectKind::LastLook, .. }));
+        assert!(matches!(
+            r[0],
+            VenueReport::Rejected {
+                kind: RejectKind::LastLook,
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -238,7 +266,13 @@ mod tests {
         let mut d = dealer(0.0, 1);
         d.execute(&sell(dec!(3000000)), 0);
         let l = d.liquidity(Side::Sell, 0);
-        assert_eq!(l.shape, CurveShape::Tiers(vec![Level { px: dec!(0.9999), qty: dec!(1000000) }]));
+        assert_eq!(
+            l.shape,
+            CurveShape::Tiers(vec![Level {
+                px: dec!(0.9999),
+                qty: dec!(1000000)
+            }])
+        );
         d.execute(&sell(dec!(1000000)), 0);
         assert_eq!(d.liquidity(Side::Sell, 0).shape.depth(), dec!(0));
     }
@@ -247,7 +281,9 @@ mod tests {
     fn same_seed_same_last_look_decisions() {
         let run = || {
             let mut d = dealer(0.5, 1);
-            (0..20).map(|_| matches!(d.execute(&sell(dec!(1)), 0)[0], VenueReport::Ack)).collect::<Vec<_>>()
+            (0..20)
+                .map(|_| matches!(d.execute(&sell(dec!(1)), 0)[0], VenueReport::Ack))
+                .collect::<Vec<_>>()
         };
         assert_eq!(run(), run());
     }

@@ -73,14 +73,20 @@ fn value(v: &RouteVenue, x: u32, cap: Option<Decimal>, limit: Option<Decimal>) -
         }
     };
     let net = gross - v.fixed_cost;
-    if v.fixed_cost > Decimal::ZERO && !limit.is_none_or(|l| net / xd >= l) {
+    if v.fixed_cost > Decimal::ZERO && limit.is_some_and(|l| net / xd < l) {
         return None;
     }
     Some(net)
 }
 
 /// Best (placed, proceeds) over every integer split.
-fn brute(venues: &[RouteVenue], caps: &[Option<Decimal>], q: u32, limit: Option<Decimal>) -> (u32, Decimal) {
+fn brute(
+    venues: &[RouteVenue],
+    caps: &[Option<Decimal>],
+    q: u32,
+    limit: Option<Decimal>,
+) -> (u32, Decimal) {
+    #[allow(clippy::too_many_arguments)]
     fn rec(
         i: usize,
         left: u32,
@@ -99,7 +105,16 @@ fn brute(venues: &[RouteVenue], caps: &[Option<Decimal>], q: u32, limit: Option<
         }
         for x in 0..=left {
             if let Some(v) = value(&venues[i], x, caps[i], limit) {
-                rec(i + 1, left - x, venues, caps, limit, placed + x, acc + v, best);
+                rec(
+                    i + 1,
+                    left - x,
+                    venues,
+                    caps,
+                    limit,
+                    placed + x,
+                    acc + v,
+                    best,
+                );
             }
         }
     }
@@ -108,7 +123,12 @@ fn brute(venues: &[RouteVenue], caps: &[Option<Decimal>], q: u32, limit: Option<
     best
 }
 
-fn plan_value(venues: &[RouteVenue], caps: &[Option<Decimal>], plan: &RoutePlan, limit: Option<Decimal>) -> Option<Decimal> {
+fn plan_value(
+    venues: &[RouteVenue],
+    caps: &[Option<Decimal>],
+    plan: &RoutePlan,
+    limit: Option<Decimal>,
+) -> Option<Decimal> {
     let mut total = Decimal::ZERO;
     for a in &plan.allocations {
         let x = a.qty.to_u32()?;
@@ -124,7 +144,7 @@ fn px() -> impl Strategy<Value = Decimal> {
 prop_compose! {
     fn curve()(levels in prop::collection::vec((px(), 1u32..5), 1..4), fixed in prop_oneof![Just(0u32), 1u32..60]) -> RouteVenue {
         let mut levels = levels;
-        levels.sort_by(|a, b| b.0.cmp(&a.0));
+        levels.sort_by_key(|l| std::cmp::Reverse(l.0));
         let segs = levels.into_iter().map(|(p, q)| seg(p, q)).collect();
         venue("c", RouteShape::Curve(segs), Decimal::new(fixed as i64, 2))
     }
@@ -170,10 +190,22 @@ proptest! {
 
 #[test]
 fn fills_the_best_prices_first_across_venues() {
-    let a = venue("a", RouteShape::Curve(vec![seg(dec!(1.0), 5), seg(dec!(0.99), 5)]), dec!(0));
+    let a = venue(
+        "a",
+        RouteShape::Curve(vec![seg(dec!(1.0), 5), seg(dec!(0.99), 5)]),
+        dec!(0),
+    );
     let b = venue("b", RouteShape::Curve(vec![seg(dec!(0.995), 5)]), dec!(0));
     let book = RouteBook::new(vec![a, b]);
-    let plan = Router::new().solve(&book, &RouteRequest { side: Side::Sell, qty: dec!(8), limit: None, caps: &[] });
+    let plan = Router::new().solve(
+        &book,
+        &RouteRequest {
+            side: Side::Sell,
+            qty: dec!(8),
+            limit: None,
+            caps: &[],
+        },
+    );
     assert_eq!(plan.allocations[0].qty, dec!(5));
     assert_eq!(plan.allocations[1].qty, dec!(3));
     assert_eq!(plan.unplaced, dec!(0));
@@ -181,9 +213,21 @@ fn fills_the_best_prices_first_across_venues() {
 
 #[test]
 fn what_the_limit_forbids_is_unplaced_never_placed() {
-    let a = venue("a", RouteShape::Curve(vec![seg(dec!(1.0), 5), seg(dec!(0.98), 50)]), dec!(0));
+    let a = venue(
+        "a",
+        RouteShape::Curve(vec![seg(dec!(1.0), 5), seg(dec!(0.98), 50)]),
+        dec!(0),
+    );
     let book = RouteBook::new(vec![a]);
-    let plan = Router::new().solve(&book, &RouteRequest { side: Side::Sell, qty: dec!(20), limit: Some(dec!(0.99)), caps: &[] });
+    let plan = Router::new().solve(
+        &book,
+        &RouteRequest {
+            side: Side::Sell,
+            qty: dec!(20),
+            limit: Some(dec!(0.99)),
+            caps: &[],
+        },
+    );
     assert_eq!(plan.placed, dec!(5));
     assert_eq!(plan.unplaced, dec!(15));
     assert_eq!(plan.allocations[0].limit_px, dec!(1.0));
@@ -191,27 +235,71 @@ fn what_the_limit_forbids_is_unplaced_never_placed() {
 
 #[test]
 fn a_shallow_pool_is_used_only_when_it_pays_after_gas() {
-    let book_venue = venue("book", RouteShape::Curve(vec![seg(dec!(0.9990), 1000)]), dec!(0));
+    let book_venue = venue(
+        "book",
+        RouteShape::Curve(vec![seg(dec!(0.9990), 1000)]),
+        dec!(0),
+    );
     // Two units at 1.0000 minus 0.05 gas: 0.975 per unit all in — worse than the book.
-    let pool = venue("pool", RouteShape::Curve(vec![seg(dec!(1.0), 2)]), dec!(0.05));
+    let pool = venue(
+        "pool",
+        RouteShape::Curve(vec![seg(dec!(1.0), 2)]),
+        dec!(0.05),
+    );
     let book = RouteBook::new(vec![book_venue.clone(), pool.clone()]);
-    let plan = Router::new().solve(&book, &RouteRequest { side: Side::Sell, qty: dec!(100), limit: None, caps: &[] });
+    let plan = Router::new().solve(
+        &book,
+        &RouteRequest {
+            side: Side::Sell,
+            qty: dec!(100),
+            limit: None,
+            caps: &[],
+        },
+    );
     assert_eq!(plan.allocations.len(), 1);
     assert_eq!(plan.allocations[0].venue, 0);
     // A deep pool at a better price pays for its gas.
-    let pool = venue("pool", RouteShape::Curve(vec![seg(dec!(1.0), 200)]), dec!(0.05));
+    let pool = venue(
+        "pool",
+        RouteShape::Curve(vec![seg(dec!(1.0), 200)]),
+        dec!(0.05),
+    );
     let book = RouteBook::new(vec![book_venue, pool]);
-    let plan = Router::new().solve(&book, &RouteRequest { side: Side::Sell, qty: dec!(100), limit: None, caps: &[] });
+    let plan = Router::new().solve(
+        &book,
+        &RouteRequest {
+            side: Side::Sell,
+            qty: dec!(100),
+            limit: None,
+            caps: &[],
+        },
+    );
     assert_eq!(plan.allocations.len(), 1);
     assert_eq!(plan.allocations[0].venue, 1);
 }
 
 #[test]
 fn dealer_tier_is_chosen_for_the_whole_size() {
-    let book_venue = venue("book", RouteShape::Curve(vec![seg(dec!(0.9995), 3), seg(dec!(0.9980), 100)]), dec!(0));
-    let dealer = venue("dealer", RouteShape::Tiers(vec![seg(dec!(0.9999), 5), seg(dec!(0.9990), 10)]), dec!(0));
+    let book_venue = venue(
+        "book",
+        RouteShape::Curve(vec![seg(dec!(0.9995), 3), seg(dec!(0.9980), 100)]),
+        dec!(0),
+    );
+    let dealer = venue(
+        "dealer",
+        RouteShape::Tiers(vec![seg(dec!(0.9999), 5), seg(dec!(0.9990), 10)]),
+        dec!(0),
+    );
     let book = RouteBook::new(vec![book_venue, dealer]);
-    let plan = Router::new().solve(&book, &RouteRequest { side: Side::Sell, qty: dec!(10), limit: None, caps: &[] });
+    let plan = Router::new().solve(
+        &book,
+        &RouteRequest {
+            side: Side::Sell,
+            qty: dec!(10),
+            limit: None,
+            caps: &[],
+        },
+    );
     // Ten at the dealer's 0.9990 tier (9.990) loses to five at 0.9999, three at
     // 0.9995 and two at 0.9980 (9.9951).
     let by: Vec<(usize, Decimal)> = plan.allocations.iter().map(|a| (a.venue, a.qty)).collect();
@@ -224,7 +312,15 @@ fn caps_bound_every_venue() {
     let b = venue("b", RouteShape::Curve(vec![seg(dec!(0.99), 100)]), dec!(0));
     let book = RouteBook::new(vec![a, b]);
     let caps = [Some(dec!(30)), Some(dec!(0))];
-    let plan = Router::new().solve(&book, &RouteRequest { side: Side::Sell, qty: dec!(50), limit: None, caps: &caps });
+    let plan = Router::new().solve(
+        &book,
+        &RouteRequest {
+            side: Side::Sell,
+            qty: dec!(50),
+            limit: None,
+            caps: &caps,
+        },
+    );
     assert_eq!(plan.placed, dec!(30));
     assert_eq!(plan.allocations.len(), 1);
 }
