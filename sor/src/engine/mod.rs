@@ -745,3 +745,6 @@ impl<G: RiskGate> Engine<G> {
         self.maybe_round_done(now, id, out)
     }
 }
+
+#[cfg(test)]
+mod tests;
