@@ -12,7 +12,10 @@ fn routing(c: &mut Criterion) {
     let book = bench::eight_venues();
     let mut router = Router::new();
     let caps = vec![None; book.venues().len()];
-    for (name, qty) in [("route_1m_8_venues", 1_000_000), ("route_17_78m_8_venues", 17_780_000)] {
+    for (name, qty) in [
+        ("route_1m_8_venues", 1_000_000),
+        ("route_17_78m_8_venues", 17_780_000),
+    ] {
         let req = RouteRequest {
             side: Side::Sell,
             qty: Decimal::from(qty),
@@ -20,8 +23,13 @@ fn routing(c: &mut Criterion) {
             caps: &caps,
         };
         let plan = router.solve(&book, &req);
-        assert!(plan.placed > Decimal::ZERO, "the fixture must route something");
-        c.bench_function(name, |b| b.iter(|| router.solve(black_box(&book), black_box(&req))));
+        assert!(
+            plan.placed > Decimal::ZERO,
+            "the fixture must route something"
+        );
+        c.bench_function(name, |b| {
+            b.iter(|| router.solve(black_box(&book), black_box(&req)))
+        });
     }
 }
 

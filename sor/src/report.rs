@@ -295,7 +295,7 @@ impl RunReport {
             let _ = writeln!(s);
             let _ = writeln!(
                 s,
-                "{} ({}/{})  {} {} {}  limit {}  {:?}  -> {:?}",
+                "{} ({}/{})  {} {} {}  limit {}  {}  -> {:?}",
                 p.id,
                 p.desk,
                 p.client_id,

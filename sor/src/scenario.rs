@@ -291,7 +291,11 @@ impl Scenario {
             let line = inner
                 .span()
                 .map(|s| format!(" (line {})", line_of(text, s.start)));
-            let msg = inner.message().trim().to_owned();
+            let msg = inner
+                .message()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
             if path == "." || path.is_empty() {
                 ScenarioError(format!("{msg}{}", line.unwrap_or_default()))
             } else {
@@ -789,5 +793,205 @@ fn build_venue(
                 )),
             ))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = r#"
+seed = 1
+[valuation]
+currency = "USD"
+references = { USDC = "1" }
+
+[[venues]]
+id = "book"
+kind = "book"
+instrument = "USDC/USD"
+taker_fee_bps = "2"
+bids = [["0.9999", "100"], ["0.9998", "100"]]
+
+[[parents]]
+desk = "DESK1"
+client_id = "a"
+instrument = "USDC/USD"
+side = "sell"
+qty = "150"
+"#;
+
+    fn parse(text: &str) -> Result<Scenario, String> {
+        Scenario::parse(text, None).map_err(|e| e.0)
+    }
+
+    fn error_of(from: &str, to: &str) -> String {
+        assert!(BASE.contains(from), "{from}");
+        match parse(&BASE.replacen(from, to, 1)) {
+            Ok(_) => panic!("{to} should not parse"),
+            Err(e) => {
+                assert!(!e.contains('\n'), "one line: {e}");
+                e
+            }
+        }
+    }
+
+    #[test]
+    fn the_base_scenario_parses() {
+        let s = parse(BASE).unwrap();
+        assert_eq!(s.seed, 1);
+        assert_eq!(s.venues.len(), 1);
+        assert_eq!(s.parents[0].order.qty, Decimal::from(150));
+        assert_eq!(Scenario::parse(BASE, Some(9)).unwrap().seed, 9);
+    }
+
+    #[test]
+    fn a_float_is_refused_naming_the_field_and_line() {
+        let e = error_of("qty = \"150\"", "qty = 150.5");
+        assert!(e.starts_with("parents[0].qty: 150.5 is a float"), "{e}");
+        assert!(e.contains("(line "), "{e}");
+    }
+
+    #[test]
+    fn a_missing_field_is_named() {
+        let e = error_of("client_id = \"a\"\n", "");
+        assert!(e.contains("parents[0]") && e.contains("client_id"), "{e}");
+    }
+
+    #[test]
+    fn an_unknown_field_is_named() {
+        let e = error_of("taker_fee_bps = \"2\"", "taker_fee = \"2\"");
+        assert!(e.contains("venues[0]") && e.contains("taker_fee"), "{e}");
+    }
+
+    #[test]
+    fn values_off_precision_are_refused_not_rounded() {
+        let e = error_of("qty = \"150\"", "qty = \"150.0000001\"");
+        assert_eq!(
+            e,
+            "parents[0].qty: 150.0000001 has more than 6 decimal places allowed for USDC/USD"
+        );
+        let e = error_of("[\"0.9999\", \"100\"]", "[\"0.999999999\", \"100\"]");
+        assert!(
+            e.starts_with("venues[0].bids[0][0]: 0.999999999 has more than 8"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn semantic_errors_name_the_field() {
+        let cases = [
+            ("side = \"sell\"", "side = \"short\"", "parents[0].side"),
+            (
+                "instrument = \"USDC/USD\"\nside",
+                "instrument = \"EUR/USD\"\nside",
+                "parents[0].instrument: unknown instrument \"EUR/USD\"",
+            ),
+            (
+                "qty = \"150\"",
+                "qty = \"0\"",
+                "parents[0].qty: must be greater than 0",
+            ),
+            (
+                "qty = \"150\"",
+                "qty = \"150\"\nlimit = \"-1\"",
+                "parents[0].limit: must be greater than 0",
+            ),
+            (
+                "qty = \"150\"",
+                "qty = \"150\"\nstrategy = \"twap\"",
+                "parents[0].duration_secs: a TWAP needs a duration",
+            ),
+            (
+                "qty = \"150\"",
+                "qty = \"150\"\nduration_secs = 60",
+                "parents[0].duration_secs: only applies to strategy = \"twap\"",
+            ),
+            (
+                "qty = \"150\"",
+                "qty = \"150\"\nvenues = [\"nope\"]",
+                "parents[0].venues[0]: no venue has id \"nope\"",
+            ),
+            (
+                "taker_fee_bps = \"2\"",
+                "taker_fee_bps = \"-2\"",
+                "venues[0].taker_fee_bps: must be between 0 and 10000 bps",
+            ),
+            (
+                "taker_fee_bps = \"2\"",
+                "taker_fee_bps = \"2\"\ngas_cost = \"1\"",
+                "venues[0].gas_cost: does not apply to a book venue",
+            ),
+            (
+                "[\"0.9998\", \"100\"]",
+                "[\"1.0001\", \"100\"]",
+                "venues[0].bids[1][0]: 1.0001 is better than the level before it",
+            ),
+            (
+                "kind = \"book\"",
+                "kind = \"rfq\"\nquote_validity_ms = 0",
+                "venues[0].taker_fee_bps: does not apply to a rfq venue",
+            ),
+            (
+                "kind = \"book\"",
+                "kind = \"pool\"",
+                "venues[0].taker_fee_bps: does not apply to a pool venue",
+            ),
+            (
+                "references = { USDC = \"1\" }",
+                "references = { USDC = \"0\" }",
+                "valuation.references.USDC: must be greater than 0",
+            ),
+            (
+                "seed = 1",
+                "seed = 1\n[engine]\nmax_rounds = 0",
+                "engine.max_rounds: must be between 1 and 1000",
+            ),
+            (
+                "seed = 1",
+                "seed = 1\n[risk]\nmax_clip = { other = \"1\" }",
+                "risk.max_clip.other: no venue has that id",
+            ),
+            (
+                "seed = 1",
+                "seed = 1\n[[instruments]]\nid = \"EURUSD\"\nprice_scale = 4\nqty_scale = 2",
+                "instruments[0].id",
+            ),
+        ];
+        for (from, to, want) in cases {
+            let e = error_of(from, to);
+            assert!(e.starts_with(want), "{to:?}: got {e:?}, want {want:?}");
+        }
+    }
+
+    #[test]
+    fn rfq_tiers_must_grow_and_probabilities_be_probabilities() {
+        let rfq = BASE
+            .replacen("kind = \"book\"", "kind = \"rfq\"", 1)
+            .replacen("taker_fee_bps = \"2\"\n", "last_look_reject = 0.1\n", 1);
+        assert!(parse(&rfq).is_err(), "tiers of 100 then 100 do not grow");
+        let ok = rfq.replacen("[\"0.9998\", \"100\"]", "[\"0.9998\", \"200\"]", 1);
+        assert!(parse(&ok).is_ok(), "{:?}", parse(&ok).err());
+        let bad = ok.replacen("last_look_reject = 0.1", "last_look_reject = 1.5", 1);
+        assert_eq!(
+            parse(&bad).err().unwrap(),
+            "venues[0].last_look_reject: must be a probability between 0 and 1"
+        );
+    }
+
+    #[test]
+    fn garbage_is_one_clear_line() {
+        let e = parse("this is = = not toml").err().unwrap();
+        assert!(!e.contains('\n') && e.contains("line 1"), "{e}");
+        let e = parse("").err().unwrap();
+        assert!(e.contains("valuation"), "{e}");
+    }
+
+    #[test]
+    fn the_shipped_corridor_parses() {
+        let text = include_str!("../../scenarios/corridor.toml");
+        let s = parse(text).unwrap();
+        assert_eq!(s.venues.len(), 7);
+        assert_eq!(s.parents[0].order.qty, Decimal::from(17_780_000));
     }
 }

@@ -37,6 +37,25 @@ pub enum Strategy {
     },
 }
 
+impl fmt::Display for Strategy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Strategy::Sweep => f.write_str("SWEEP"),
+            Strategy::Twap {
+                duration,
+                slices,
+                min_spacing,
+            } => write!(
+                f,
+                "TWAP {}s in {} slices (>= {}s apart)",
+                duration / 1_000_000_000,
+                slices,
+                min_spacing / 1_000_000_000
+            ),
+        }
+    }
+}
+
 /// Where a parent is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -1,9 +1,11 @@
 //! The engine driven by hand: scripted venue answers, simulated time.
 
 use super::*;
-use crate::domain::{Conversion, Instrument};
 use crate::domain::Strategy;
-use proptest::prelude::{Just, ProptestConfig, Strategy as _, prop, prop_assert, prop_assert_eq, prop_oneof, proptest};
+use crate::domain::{Conversion, Instrument};
+use proptest::prelude::{
+    Just, ProptestConfig, Strategy as _, prop, prop_assert, prop_assert_eq, prop_oneof, proptest,
+};
 use risk::{MinimalGate, MinimalLimits};
 use rust_decimal_macros::dec;
 use venues::{CurveShape, Level, RejectKind};
@@ -57,10 +59,30 @@ fn lv(px: Decimal, qty: Decimal) -> Level {
 fn market(e: &mut Engine<MinimalGate>) {
     let mut out = Vec::new();
     for ev in [
-        liq("book-a", VenueKind::Book, Side::Sell, CurveShape::Steps(vec![lv(dec!(1.0), dec!(100)), lv(dec!(0.999), dec!(100))])),
-        liq("book-a", VenueKind::Book, Side::Buy, CurveShape::Steps(vec![lv(dec!(1.001), dec!(100))])),
-        liq("book-b", VenueKind::Book, Side::Sell, CurveShape::Steps(vec![lv(dec!(0.9995), dec!(100))])),
-        liq("dealer", VenueKind::Rfq, Side::Sell, CurveShape::Tiers(vec![lv(dec!(0.9998), dec!(50))])),
+        liq(
+            "book-a",
+            VenueKind::Book,
+            Side::Sell,
+            CurveShape::Steps(vec![lv(dec!(1.0), dec!(100)), lv(dec!(0.999), dec!(100))]),
+        ),
+        liq(
+            "book-a",
+            VenueKind::Book,
+            Side::Buy,
+            CurveShape::Steps(vec![lv(dec!(1.001), dec!(100))]),
+        ),
+        liq(
+            "book-b",
+            VenueKind::Book,
+            Side::Sell,
+            CurveShape::Steps(vec![lv(dec!(0.9995), dec!(100))]),
+        ),
+        liq(
+            "dealer",
+            VenueKind::Rfq,
+            Side::Sell,
+            CurveShape::Tiers(vec![lv(dec!(0.9998), dec!(50))]),
+        ),
     ] {
         e.handle(0, ev, &mut out).unwrap();
     }
@@ -85,7 +107,12 @@ fn sell(qty: Decimal, limit: Option<Decimal>, strategy: Strategy) -> NewParent {
 fn sends(out: &[Command]) -> Vec<(String, String, Decimal, Decimal)> {
     out.iter()
         .filter_map(|c| match c {
-            Command::Send { venue, order, .. } => Some((venue.0.clone(), order.client_id.clone(), order.qty, order.limit_px)),
+            Command::Send { venue, order, .. } => Some((
+                venue.0.clone(),
+                order.client_id.clone(),
+                order.qty,
+                order.limit_px,
+            )),
             _ => None,
         })
         .collect()
@@ -100,11 +127,36 @@ fn desk(out: &[Command]) -> Vec<DeskReport> {
         .collect()
 }
 
-fn fill_all(e: &mut Engine<MinimalGate>, now: Nanos, sent: &[(String, String, Decimal, Decimal)], out: &mut Vec<Command>) {
+fn fill_all(
+    e: &mut Engine<MinimalGate>,
+    now: Nanos,
+    sent: &[(String, String, Decimal, Decimal)],
+    out: &mut Vec<Command>,
+) {
     for (_, id, qty, px) in sent {
         let child = ChildId(id.clone());
-        e.handle(now, Event::Venue { child: child.clone(), report: VenueReport::Ack }, out).unwrap();
-        e.handle(now, Event::Venue { child, report: VenueReport::Fill { qty: *qty, px: *px, fee: Decimal::ZERO } }, out).unwrap();
+        e.handle(
+            now,
+            Event::Venue {
+                child: child.clone(),
+                report: VenueReport::Ack,
+            },
+            out,
+        )
+        .unwrap();
+        e.handle(
+            now,
+            Event::Venue {
+                child,
+                report: VenueReport::Fill {
+                    qty: *qty,
+                    px: *px,
+                    fee: Decimal::ZERO,
+                },
+            },
+            out,
+        )
+        .unwrap();
     }
 }
 
@@ -117,7 +169,15 @@ fn expire_resends(e: &mut Engine<MinimalGate>, out: &mut Vec<Command>) {
         }
         for (_, id, qty, _) in &again {
             let report = VenueReport::Expired { unfilled: *qty };
-            e.handle(2 * SEC, Event::Venue { child: ChildId(id.clone()), report }, out).unwrap();
+            e.handle(
+                2 * SEC,
+                Event::Venue {
+                    child: ChildId(id.clone()),
+                    report,
+                },
+                out,
+            )
+            .unwrap();
         }
         out.retain(|c| !matches!(c, Command::Send { order, .. } if again.iter().any(|a| a.1 == order.client_id)));
     }
@@ -129,13 +189,25 @@ fn sweep_splits_by_price_and_reports_fills_that_add_up() {
     let mut e = engine(MinimalLimits::default());
     market(&mut e);
     let mut out = Vec::new();
-    e.handle(0, Event::NewParent(sell(dec!(200), None, Strategy::Sweep)), &mut out).unwrap();
+    e.handle(
+        0,
+        Event::NewParent(sell(dec!(200), None, Strategy::Sweep)),
+        &mut out,
+    )
+    .unwrap();
     assert_eq!(desk(&out)[0].event, DeskEvent::Ack);
     let sent = sends(&out);
     // 100 at 1.0000 (book-a), 50 at 0.9998 (dealer), 50 at 0.9995 (book-b).
     let mut by: Vec<(String, Decimal)> = sent.iter().map(|s| (s.0.clone(), s.2)).collect();
     by.sort();
-    assert_eq!(by, vec![("book-a".into(), dec!(100)), ("book-b".into(), dec!(50)), ("dealer".into(), dec!(50))]);
+    assert_eq!(
+        by,
+        vec![
+            ("book-a".into(), dec!(100)),
+            ("book-b".into(), dec!(50)),
+            ("dealer".into(), dec!(50))
+        ]
+    );
     out.clear();
     fill_all(&mut e, SEC, &sent, &mut out);
     let reports = desk(&out);
@@ -147,7 +219,13 @@ fn sweep_splits_by_price_and_reports_fills_that_add_up() {
         })
         .collect();
     let last = reports.last().unwrap();
-    assert_eq!(last.event, DeskEvent::Done { status: ParentStatus::Filled, reason: String::new() });
+    assert_eq!(
+        last.event,
+        DeskEvent::Done {
+            status: ParentStatus::Filled,
+            reason: String::new()
+        }
+    );
     let cum: Decimal = fills.iter().map(|f| f.0).sum();
     let amount: Decimal = fills.iter().map(|f| f.0 * f.1).sum();
     assert_eq!(last.cum_qty, cum);
@@ -161,7 +239,12 @@ fn a_rejected_child_is_rerouted_elsewhere() {
     let mut e = engine(MinimalLimits::default());
     market(&mut e);
     let mut out = Vec::new();
-    e.handle(0, Event::NewParent(sell(dec!(150), None, Strategy::Sweep)), &mut out).unwrap();
+    e.handle(
+        0,
+        Event::NewParent(sell(dec!(150), None, Strategy::Sweep)),
+        &mut out,
+    )
+    .unwrap();
     let sent = sends(&out);
     let dealer = sent.iter().find(|s| s.0 == "dealer").unwrap().clone();
     let others: Vec<_> = sent.iter().filter(|s| s.0 != "dealer").cloned().collect();
@@ -169,13 +252,22 @@ fn a_rejected_child_is_rerouted_elsewhere() {
     fill_all(&mut e, SEC, &others, &mut out);
     e.handle(
         SEC,
-        Event::Venue { child: ChildId(dealer.1.clone()), report: VenueReport::Rejected { kind: RejectKind::LastLook, reason: "no".into() } },
+        Event::Venue {
+            child: ChildId(dealer.1.clone()),
+            report: VenueReport::Rejected {
+                kind: RejectKind::LastLook,
+                reason: "no".into(),
+            },
+        },
         &mut out,
     )
     .unwrap();
     let again = sends(&out);
     assert_eq!(again.len(), 1, "{out:?}");
-    assert_ne!(again[0].0, "dealer", "the rejecting dealer is not asked again in this slice");
+    assert_ne!(
+        again[0].0, "dealer",
+        "the rejecting dealer is not asked again in this slice"
+    );
     assert_eq!(again[0].2, dealer.2);
 }
 
@@ -184,7 +276,12 @@ fn nothing_is_placed_past_the_limit_and_the_rest_is_reported_unfilled() {
     let mut e = engine(MinimalLimits::default());
     market(&mut e);
     let mut out = Vec::new();
-    e.handle(0, Event::NewParent(sell(dec!(500), Some(dec!(0.9998)), Strategy::Sweep)), &mut out).unwrap();
+    e.handle(
+        0,
+        Event::NewParent(sell(dec!(500), Some(dec!(0.9998)), Strategy::Sweep)),
+        &mut out,
+    )
+    .unwrap();
     let sent = sends(&out);
     assert!(sent.iter().all(|s| s.3 >= dec!(0.9998)), "{sent:?}");
     let placed: Decimal = sent.iter().map(|s| s.2).sum();
@@ -195,20 +292,39 @@ fn nothing_is_placed_past_the_limit_and_the_rest_is_reported_unfilled() {
     // until the rounds run out.
     expire_resends(&mut e, &mut out);
     let done = desk(&out).last().unwrap().clone();
-    assert!(matches!(done.event, DeskEvent::Done { status: ParentStatus::Expired, .. }), "{done:?}");
+    assert!(
+        matches!(
+            done.event,
+            DeskEvent::Done {
+                status: ParentStatus::Expired,
+                ..
+            }
+        ),
+        "{done:?}"
+    );
     assert_eq!(done.cum_qty, dec!(150));
     assert_eq!(done.leaves_qty, dec!(0));
 }
 
 #[test]
 fn parent_over_notional_is_rejected_with_the_rule() {
-    let mut e = engine(MinimalLimits { max_parent_notional: Some(dec!(100)), ..MinimalLimits::default() });
+    let mut e = engine(MinimalLimits {
+        max_parent_notional: Some(dec!(100)),
+        ..MinimalLimits::default()
+    });
     market(&mut e);
     let mut out = Vec::new();
-    e.handle(0, Event::NewParent(sell(dec!(150), None, Strategy::Sweep)), &mut out).unwrap();
+    e.handle(
+        0,
+        Event::NewParent(sell(dec!(150), None, Strategy::Sweep)),
+        &mut out,
+    )
+    .unwrap();
     assert_eq!(
         desk(&out)[0].event,
-        DeskEvent::Rejected { reason: "risk: max parent notional 100 USD exceeded by 50".into() }
+        DeskEvent::Rejected {
+            reason: "risk: max parent notional 100 USD exceeded by 50".into()
+        }
     );
     assert!(sends(&out).is_empty());
 }
@@ -218,14 +334,36 @@ fn invalid_parents_are_rejected_naming_the_field() {
     let mut e = engine(MinimalLimits::default());
     market(&mut e);
     let mut out = Vec::new();
-    e.handle(0, Event::NewParent(sell(dec!(1.001), None, Strategy::Sweep)), &mut out).unwrap();
-    let DeskEvent::Rejected { reason } = &desk(&out)[0].event else { panic!("{out:?}") };
-    assert!(reason.starts_with("qty: 1.001 has more than 2 decimal places"), "{reason}");
+    e.handle(
+        0,
+        Event::NewParent(sell(dec!(1.001), None, Strategy::Sweep)),
+        &mut out,
+    )
+    .unwrap();
+    let DeskEvent::Rejected { reason } = &desk(&out)[0].event else {
+        panic!("{out:?}")
+    };
+    assert!(
+        reason.starts_with("qty: 1.001 has more than 2 decimal places"),
+        "{reason}"
+    );
     out.clear();
-    e.handle(0, Event::NewParent(sell(dec!(10), None, Strategy::Sweep)), &mut out).unwrap();
+    e.handle(
+        0,
+        Event::NewParent(sell(dec!(10), None, Strategy::Sweep)),
+        &mut out,
+    )
+    .unwrap();
     out.clear();
-    e.handle(0, Event::NewParent(sell(dec!(10), None, Strategy::Sweep)), &mut out).unwrap();
-    let DeskEvent::Rejected { reason } = &desk(&out)[0].event else { panic!("{out:?}") };
+    e.handle(
+        0,
+        Event::NewParent(sell(dec!(10), None, Strategy::Sweep)),
+        &mut out,
+    )
+    .unwrap();
+    let DeskEvent::Rejected { reason } = &desk(&out)[0].event else {
+        panic!("{out:?}")
+    };
     assert!(reason.contains("duplicate"), "{reason}");
 }
 
@@ -238,7 +376,12 @@ fn risk_clip_caps_the_venue_and_the_rest_goes_elsewhere() {
     let mut e = engine(limits);
     market(&mut e);
     let mut out = Vec::new();
-    e.handle(0, Event::NewParent(sell(dec!(100), None, Strategy::Sweep)), &mut out).unwrap();
+    e.handle(
+        0,
+        Event::NewParent(sell(dec!(100), None, Strategy::Sweep)),
+        &mut out,
+    )
+    .unwrap();
     let sent = sends(&out);
     let a: Decimal = sent.iter().filter(|s| s.0 == "book-a").map(|s| s.2).sum();
     assert_eq!(a, dec!(30));
@@ -250,24 +393,57 @@ fn twap_slices_fall_on_schedule_and_leftovers_roll_over() {
     let mut e = engine(MinimalLimits::default());
     market(&mut e);
     let mut out = Vec::new();
-    let twap = Strategy::Twap { duration: 40 * SEC, slices: 4, min_spacing: SEC };
-    e.handle(5, Event::NewParent(sell(dec!(100), None, twap)), &mut out).unwrap();
+    let twap = Strategy::Twap {
+        duration: 40 * SEC,
+        slices: 4,
+        min_spacing: SEC,
+    };
+    e.handle(5, Event::NewParent(sell(dec!(100), None, twap)), &mut out)
+        .unwrap();
     let timers: Vec<(Nanos, u32)> = out
         .iter()
         .filter_map(|c| match c {
-            Command::Schedule { at, event: Event::SliceDue { slice, .. } } => Some((*at, *slice)),
+            Command::Schedule {
+                at,
+                event: Event::SliceDue { slice, .. },
+            } => Some((*at, *slice)),
             _ => None,
         })
         .collect();
-    assert_eq!(timers, vec![(5 + 10 * SEC, 1), (5 + 20 * SEC, 2), (5 + 30 * SEC, 3)]);
+    assert_eq!(
+        timers,
+        vec![(5 + 10 * SEC, 1), (5 + 20 * SEC, 2), (5 + 30 * SEC, 3)]
+    );
     // Slice 0 works 25; only 10 fill.
     let sent = sends(&out);
     assert_eq!(sent.iter().map(|s| s.2).sum::<Decimal>(), dec!(25));
     out.clear();
     let first = &sent[0];
     let child = ChildId(first.1.clone());
-    e.handle(SEC, Event::Venue { child: child.clone(), report: VenueReport::Fill { qty: dec!(10), px: first.3, fee: Decimal::ZERO } }, &mut out).unwrap();
-    e.handle(SEC, Event::Venue { child, report: VenueReport::Expired { unfilled: first.2 - dec!(10) } }, &mut out).unwrap();
+    e.handle(
+        SEC,
+        Event::Venue {
+            child: child.clone(),
+            report: VenueReport::Fill {
+                qty: dec!(10),
+                px: first.3,
+                fee: Decimal::ZERO,
+            },
+        },
+        &mut out,
+    )
+    .unwrap();
+    e.handle(
+        SEC,
+        Event::Venue {
+            child,
+            report: VenueReport::Expired {
+                unfilled: first.2 - dec!(10),
+            },
+        },
+        &mut out,
+    )
+    .unwrap();
     // The slice (one child of 25 at the best level) re-routes its own remainder, 15,
     // within its rounds, and no more: the rest of the parent waits for later slices.
     assert_eq!(sent.len(), 1);
@@ -278,10 +454,22 @@ fn twap_slices_fall_on_schedule_and_leftovers_roll_over() {
     let p = e.parents().values().next().unwrap();
     assert_eq!(p.order.filled(), dec!(10));
     assert_eq!(p.order.working(), dec!(0));
-    assert_eq!(p.order.status(), ParentStatus::PartiallyFilled, "not the last slice: it waits");
+    assert_eq!(
+        p.order.status(),
+        ParentStatus::PartiallyFilled,
+        "not the last slice: it waits"
+    );
     // Slice 1: 90 left over 3 slices -> 30.
     out.clear();
-    e.handle(5 + 10 * SEC, Event::SliceDue { parent: p.order.id.clone(), slice: 1 }, &mut out).unwrap();
+    e.handle(
+        5 + 10 * SEC,
+        Event::SliceDue {
+            parent: p.order.id.clone(),
+            slice: 1,
+        },
+        &mut out,
+    )
+    .unwrap();
     assert_eq!(sends(&out).iter().map(|s| s.2).sum::<Decimal>(), dec!(30));
 }
 
@@ -290,27 +478,72 @@ fn cancel_stops_new_children_and_ends_when_working_ones_are_done() {
     let mut e = engine(MinimalLimits::default());
     market(&mut e);
     let mut out = Vec::new();
-    e.handle(0, Event::NewParent(sell(dec!(150), None, Strategy::Sweep)), &mut out).unwrap();
+    e.handle(
+        0,
+        Event::NewParent(sell(dec!(150), None, Strategy::Sweep)),
+        &mut out,
+    )
+    .unwrap();
     let sent = sends(&out);
     let pid = e.parents().keys().next().unwrap().clone();
     out.clear();
-    e.handle(1, Event::CancelParent { parent: pid.clone() }, &mut out).unwrap();
-    let cancels = out.iter().filter(|c| matches!(c, Command::Cancel { .. })).count();
+    e.handle(
+        1,
+        Event::CancelParent {
+            parent: pid.clone(),
+        },
+        &mut out,
+    )
+    .unwrap();
+    let cancels = out
+        .iter()
+        .filter(|c| matches!(c, Command::Cancel { .. }))
+        .count();
     assert_eq!(cancels, sent.len());
     out.clear();
     // One child had filled; the others are cancelled at their venues.
     let (_, id0, q0, px0) = sent[0].clone();
-    e.handle(2, Event::Venue { child: ChildId(id0), report: VenueReport::Fill { qty: q0, px: px0, fee: Decimal::ZERO } }, &mut out).unwrap();
+    e.handle(
+        2,
+        Event::Venue {
+            child: ChildId(id0),
+            report: VenueReport::Fill {
+                qty: q0,
+                px: px0,
+                fee: Decimal::ZERO,
+            },
+        },
+        &mut out,
+    )
+    .unwrap();
     for (_, id, qty, _) in &sent[1..] {
-        e.handle(2, Event::Venue { child: ChildId(id.clone()), report: VenueReport::Expired { unfilled: *qty } }, &mut out).unwrap();
+        e.handle(
+            2,
+            Event::Venue {
+                child: ChildId(id.clone()),
+                report: VenueReport::Expired { unfilled: *qty },
+            },
+            &mut out,
+        )
+        .unwrap();
     }
     assert!(sends(&out).is_empty(), "no child after a cancel");
     let last = desk(&out).last().unwrap().clone();
-    assert!(matches!(last.event, DeskEvent::Done { status: ParentStatus::Cancelled, .. }), "{last:?}");
+    assert!(
+        matches!(
+            last.event,
+            DeskEvent::Done {
+                status: ParentStatus::Cancelled,
+                ..
+            }
+        ),
+        "{last:?}"
+    );
     assert_eq!(last.cum_qty, q0);
     // A second cancel is refused, nothing changes.
     out.clear();
-    e.handle(3, Event::CancelParent { parent: pid }, &mut out).unwrap();
+    e.handle(3, Event::CancelParent { parent: pid }, &mut out)
+        .unwrap();
     assert!(matches!(desk(&out)[0].event, DeskEvent::Rejected { .. }));
 }
 
@@ -320,13 +553,36 @@ fn reports_for_unknown_children_or_past_a_childs_size_are_refused() {
     market(&mut e);
     let mut out = Vec::new();
     assert!(matches!(
-        e.handle(0, Event::Venue { child: ChildId("nope".into()), report: VenueReport::Ack }, &mut out),
+        e.handle(
+            0,
+            Event::Venue {
+                child: ChildId("nope".into()),
+                report: VenueReport::Ack
+            },
+            &mut out
+        ),
         Err(EngineError::UnknownChild(_))
     ));
-    e.handle(0, Event::NewParent(sell(dec!(100), None, Strategy::Sweep)), &mut out).unwrap();
+    e.handle(
+        0,
+        Event::NewParent(sell(dec!(100), None, Strategy::Sweep)),
+        &mut out,
+    )
+    .unwrap();
     let (_, id, qty, px) = sends(&out)[0].clone();
     let before = e.parents().values().next().unwrap().order.filled();
-    let over = e.handle(0, Event::Venue { child: ChildId(id), report: VenueReport::Fill { qty: qty + dec!(1), px, fee: Decimal::ZERO } }, &mut out);
+    let over = e.handle(
+        0,
+        Event::Venue {
+            child: ChildId(id),
+            report: VenueReport::Fill {
+                qty: qty + dec!(1),
+                px,
+                fee: Decimal::ZERO,
+            },
+        },
+        &mut out,
+    );
     assert!(matches!(over, Err(EngineError::Refused(_))), "{over:?}");
     assert_eq!(e.parents().values().next().unwrap().order.filled(), before);
 }
@@ -337,7 +593,12 @@ fn same_events_same_commands() {
         let mut e = engine(MinimalLimits::default());
         market(&mut e);
         let mut out = Vec::new();
-        e.handle(0, Event::NewParent(sell(dec!(180), Some(dec!(0.999)), Strategy::Sweep)), &mut out).unwrap();
+        e.handle(
+            0,
+            Event::NewParent(sell(dec!(180), Some(dec!(0.999)), Strategy::Sweep)),
+            &mut out,
+        )
+        .unwrap();
         format!("{:?}", sends(&out))
     };
     assert_eq!(run(), run());

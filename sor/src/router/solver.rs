@@ -290,7 +290,8 @@ impl Router {
             self.dealers.sort_unstable();
         }
         self.cap_f.clear();
-        self.cap_f.extend((0..venues.len()).map(|v| Self::cap_f64(cap(v))));
+        self.cap_f
+            .extend((0..venues.len()).map(|v| Self::cap_f64(cap(v))));
 
         // A fixed-cost venue can at best replace the marginal units of the plan without
         // any fixed-cost venue (a marginal price no later plan exceeds); if even that
@@ -334,9 +335,11 @@ impl Router {
             });
         }
         self.venue_bit.clear();
-        self.venue_bit.extend(venues.iter().map(|v| {
-            if v.fixed_cost > Decimal::ZERO { OFF } else { 0 }
-        }));
+        self.venue_bit.extend(
+            venues
+                .iter()
+                .map(|v| if v.fixed_cost > Decimal::ZERO { OFF } else { 0 }),
+        );
         for (bit, &f) in self.fixed.iter().enumerate() {
             self.venue_bit[f] = bit as u8 + 1;
         }
@@ -655,8 +658,10 @@ impl Router {
                 let (venue_qty, qty) = if rate == Decimal::ONE && qty.scale() <= venue.qty_scale {
                     (qty, qty)
                 } else {
-                    let vq = (qty / rate)
-                        .round_dp_with_strategy(venue.qty_scale, rust_decimal::RoundingStrategy::ToZero);
+                    let vq = (qty / rate).round_dp_with_strategy(
+                        venue.qty_scale,
+                        rust_decimal::RoundingStrategy::ToZero,
+                    );
                     (vq, vq * rate)
                 };
                 if qty <= Decimal::ZERO {

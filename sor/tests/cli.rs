@@ -1,0 +1,117 @@
+//! The `sor` binary as a user runs it: exit codes, one-line errors, the report.
+
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn sor(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sor"))
+        .args(args)
+        .current_dir(workspace())
+        .output()
+        .expect("run sor")
+}
+
+fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn dec(v: &Value) -> rust_decimal::Decimal {
+    v.as_str()
+        .expect("decimals are strings")
+        .parse()
+        .expect("a decimal")
+}
+
+#[test]
+fn bad_arguments_exit_2_with_one_line() {
+    for args in [
+        vec!["run"],
+        vec!["frobnicate"],
+        vec!["run", "scenarios/corridor.toml", "--speed", "2"],
+        vec![
+            "run",
+            "scenarios/corridor.toml",
+            "--realtime",
+            "--speed",
+            "0",
+        ],
+        vec!["run", "scenarios/corridor.toml", "--seed", "minus-one"],
+    ] {
+        let o = sor(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let e = stderr(&o);
+        assert_eq!(e.trim_end().lines().count(), 1, "{args:?}: {e}");
+        assert!(e.starts_with("error: "), "{e}");
+    }
+}
+
+#[test]
+fn a_missing_or_bad_scenario_exits_2_naming_the_problem() {
+    let o = sor(&["run", "no/such/file.toml"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).starts_with("error: no/such/file.toml: "),
+        "{}",
+        stderr(&o)
+    );
+
+    let dir = std::env::temp_dir().join(format!("sor-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = std::fs::read_to_string(workspace().join("scenarios/corridor.toml")).unwrap();
+    let bad = dir.join("bad.toml");
+    std::fs::write(
+        &bad,
+        text.replace("taker_fee_bps = \"2.5\"", "taker_fee_bps = 2.5"),
+    )
+    .unwrap();
+    let o = sor(&["run", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert_eq!(e.trim_end().lines().count(), 1, "{e}");
+    assert!(e.contains("venues[4].taker_fee_bps: 2.5 is a float"), "{e}");
+    assert!(o.stdout.is_empty(), "no report for a bad scenario");
+}
+
+#[test]
+fn the_corridor_report_adds_up() {
+    let o = sor(&["run", "scenarios/corridor.toml", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let r: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["seed"], 7);
+    let p = &r["parents"][0];
+    let qty = dec(&p["qty"]);
+    let venues = p["venues"].as_array().unwrap();
+    let filled: rust_decimal::Decimal = venues.iter().map(|v| dec(&v["filled"])).sum();
+    assert_eq!(filled + dec(&p["unfilled"]), qty);
+    assert_eq!(filled, dec(&p["filled"]));
+    // The parent's VWAP is the fills' VWAP: Σ per-venue net amount / Σ qty.
+    let amount: rust_decimal::Decimal = venues
+        .iter()
+        .filter(|v| !v["net_vwap"].is_null())
+        .map(|v| dec(&v["filled"]) * dec(&v["net_vwap"]))
+        .sum();
+    let diff = (amount / filled - dec(&p["vwap"])).abs();
+    assert!(
+        diff < rust_decimal::Decimal::new(1, 9),
+        "vwap {} vs fills {}",
+        p["vwap"],
+        amount / filled
+    );
+}
+
+#[test]
+fn the_seed_flag_is_used_and_the_text_report_prints() {
+    let o = sor(&["run", "scenarios/corridor.toml", "--seed", "42"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.starts_with("scenario corridor  seed 42"), "{text}");
+    assert!(
+        text.contains("filled 17780000 + unfilled 0 = 17780000"),
+        "{text}"
+    );
+}

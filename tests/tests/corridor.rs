@@ -1,0 +1,200 @@
+//! End to end through the library: the shipped corridor scenarios on the in-process
+//! simulated venues, as `sor run` runs them.
+
+use rust_decimal::Decimal;
+use rust_decimal_macros::dec;
+use sor::domain::ParentStatus;
+use sor::engine::DeskEvent;
+use sor::report::{ParentLine, RunReport};
+use sor::scenario::Scenario;
+use sor::sim::{Pace, RunOutcome, run};
+use std::path::PathBuf;
+
+fn scenario_text(name: &str) -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../scenarios")
+        .join(name);
+    std::fs::read_to_string(path).expect("shipped scenario")
+}
+
+fn run_text(text: &str, seed: Option<u64>) -> (RunReport, RunOutcome) {
+    let s = Scenario::parse(text, seed).expect("valid scenario");
+    let (name, seed) = (s.name.clone(), s.seed);
+    let outcome = run(s, Pace::Instant).expect("run completes");
+    (RunReport::new(&name, seed, &outcome), outcome)
+}
+
+fn venue<'a>(p: &'a ParentLine, id: &str) -> &'a sor::report::VenueLine {
+    p.venues
+        .iter()
+        .find(|v| v.venue == id)
+        .expect("venue in report")
+}
+
+/// Checks every rule a desk relies on, for one parent of a finished run.
+fn check_parent(p: &ParentLine, outcome: &RunOutcome) {
+    let filled: Decimal = p.venues.iter().map(|v| v.filled).sum();
+    assert_eq!(filled, p.filled, "venue fills add up to the parent's");
+    assert_eq!(p.filled + p.unfilled, p.qty, "filled + unfilled = qty");
+    assert!(p.filled <= p.qty, "never overfilled");
+    let fills: Vec<(Decimal, Decimal)> = outcome
+        .desk_reports
+        .iter()
+        .filter(|r| r.parent.0 == p.id)
+        .filter_map(|r| match &r.event {
+            DeskEvent::Fill { qty, px, .. } => Some((*qty, *px)),
+            _ => None,
+        })
+        .collect();
+    let cum: Decimal = fills.iter().map(|f| f.0).sum();
+    assert_eq!(cum, p.filled, "every fill was reported to the desk, once");
+    if let Some(limit) = p.limit {
+        for (_, px) in &fills {
+            assert!(
+                *px >= limit,
+                "a fill at {px} crossed the limit {limit} after fees"
+            );
+        }
+        for v in p.venues.iter().filter(|v| !v.filled.is_zero()) {
+            let all_in = v.net_vwap.unwrap() - v.fixed_costs / v.filled;
+            assert!(
+                all_in >= limit,
+                "{}: all-in {all_in} crossed {limit}",
+                v.venue
+            );
+        }
+    }
+    let last = outcome
+        .desk_reports
+        .iter()
+        .rfind(|r| r.parent.0 == p.id)
+        .unwrap();
+    assert!(
+        matches!(last.event, DeskEvent::Done { .. }),
+        "every parent ends with a done report"
+    );
+    assert_eq!(last.cum_qty, p.filled);
+}
+
+#[test]
+fn the_corridor_fills_within_its_limit_and_adds_up() {
+    let (report, outcome) = run_text(&scenario_text("corridor.toml"), None);
+    let p = &report.parents[0];
+    assert_eq!(p.status, ParentStatus::Filled);
+    assert_eq!(p.qty, dec!(17780000));
+    check_parent(p, &outcome);
+    for dealer in ["dealer-a", "dealer-b", "dealer-c"] {
+        assert!(venue(p, dealer).filled > Decimal::ZERO, "{dealer} is used");
+    }
+    assert!(venue(p, "book-x").filled > Decimal::ZERO);
+}
+
+#[test]
+fn the_shallow_pools_get_only_what_pays_after_gas() {
+    let (report, _) = run_text(&scenario_text("corridor.toml"), None);
+    let p = &report.parents[0];
+    let tiny = venue(p, "pool-cwusdt");
+    assert_eq!(tiny.children, 0, "$2.18 of depth never pays for its gas");
+    let pool = venue(p, "pool-cwusdc");
+    assert!(
+        pool.filled > Decimal::ZERO && pool.filled < dec!(213),
+        "{pool:?}"
+    );
+    // Its all-in price beats the worst price the parent took elsewhere.
+    let pool_all_in = pool.net_vwap.unwrap() - pool.fixed_costs / pool.filled;
+    let worst_book = ["book-x", "book-y"]
+        .iter()
+        .filter_map(|b| venue(p, b).net_vwap)
+        .min()
+        .unwrap();
+    assert!(
+        pool_all_in > worst_book,
+        "pool {pool_all_in} vs book {worst_book}"
+    );
+}
+
+#[test]
+fn a_dealer_whose_last_look_always_rejects_is_routed_around() {
+    let text = scenario_text("corridor.toml").replacen(
+        "last_look_reject = 0.05",
+        "last_look_reject = 1.0",
+        1,
+    );
+    let (report, outcome) = run_text(&text, None);
+    let p = &report.parents[0];
+    let a = venue(p, "dealer-a");
+    assert!(a.rejected >= 1, "{a:?}");
+    assert_eq!(a.filled, Decimal::ZERO, "a rejected quote is never a fill");
+    assert_eq!(
+        p.status,
+        ParentStatus::Filled,
+        "the size went elsewhere: {:?}",
+        p.reason
+    );
+    check_parent(p, &outcome);
+}
+
+#[test]
+fn a_limit_too_tight_leaves_an_unfilled_remainder_reported_as_such() {
+    let text = scenario_text("corridor.toml").replace("limit = \"0.9990\"", "limit = \"0.99975\"");
+    let (report, outcome) = run_text(&text, None);
+    let p = &report.parents[0];
+    assert_eq!(p.status, ParentStatus::Expired);
+    assert!(p.unfilled > Decimal::ZERO);
+    assert!(
+        p.reason.as_deref().unwrap_or("").contains("unfilled"),
+        "{:?}",
+        p.reason
+    );
+    check_parent(p, &outcome);
+}
+
+#[test]
+fn the_same_seed_gives_the_same_run() {
+    let text =
+        scenario_text("corridor.toml").replace("last_look_reject = 0.05", "last_look_reject = 0.5");
+    let a = serde_json::to_string(&run_text(&text, Some(3)).0.parents).unwrap();
+    let b = serde_json::to_string(&run_text(&text, Some(3)).0.parents).unwrap();
+    assert_eq!(a, b);
+}
+
+#[test]
+fn every_seed_keeps_the_guarantees() {
+    let text =
+        scenario_text("corridor.toml").replace("last_look_reject = 0.05", "last_look_reject = 0.4");
+    for seed in 0..25 {
+        let (report, outcome) = run_text(&text, Some(seed));
+        for p in &report.parents {
+            check_parent(p, &outcome);
+        }
+    }
+}
+
+#[test]
+fn the_twap_works_in_slices_over_four_hours() {
+    let (report, outcome) = run_text(&scenario_text("corridor-twap.toml"), None);
+    let p = &report.parents[0];
+    check_parent(p, &outcome);
+    assert_eq!(p.status, ParentStatus::Filled);
+    let mut times: Vec<u64> = outcome
+        .desk_reports
+        .iter()
+        .filter(|r| matches!(r.event, DeskEvent::Fill { .. }))
+        .map(|r| r.at)
+        .collect();
+    times.dedup_by(|a, b| a.abs_diff(*b) < 60_000_000_000);
+    assert!(
+        times.len() >= 10,
+        "fills spread over many slices: {times:?}"
+    );
+    for w in times.windows(2) {
+        assert!(
+            w[1] - w[0] >= 300_000_000_000,
+            "slices at least 5 minutes apart: {times:?}"
+        );
+    }
+    assert!(
+        *times.last().unwrap() <= 4 * 3600 * 1_000_000_000,
+        "within the duration"
+    );
+}
