@@ -1,4 +1,5 @@
 //! The `sor` binary as a user runs it: exit codes, one-line errors, the report.
+#![allow(clippy::unwrap_used)] // helpers outside #[test] fns
 
 use serde_json::Value;
 use std::path::PathBuf;

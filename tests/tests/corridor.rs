@@ -1,4 +1,5 @@
 //! End to end through the library: the shipped corridor scenarios on the in-process
+#![allow(clippy::unwrap_used)] // helpers outside #[test] fns
 //! simulated venues, as `sor run` runs them.
 
 use rust_decimal::Decimal;
