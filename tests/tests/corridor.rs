@@ -1,6 +1,6 @@
 //! End to end through the library: the shipped corridor scenarios on the in-process
-#![allow(clippy::unwrap_used)] // helpers outside #[test] fns
 //! simulated venues, as `sor run` runs them.
+#![allow(clippy::unwrap_used)] // helpers outside #[test] fns
 
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
