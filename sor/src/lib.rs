@@ -5,6 +5,7 @@ pub mod algo;
 pub mod clock;
 pub mod domain;
 pub mod engine;
+pub mod ingress;
 pub mod report;
 pub mod router;
 pub mod scenario;
