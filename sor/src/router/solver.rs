@@ -540,7 +540,7 @@ impl Router {
 
         // Best first; rebuild exactly and take the first whose fixed-cost venues pay.
         let mut order = std::mem::take(&mut self.bests);
-        order.sort_by(|a, b| {
+        order.sort_unstable_by(|a, b| {
             if better(a.placed, a.cost, b, q) {
                 std::cmp::Ordering::Less
             } else if better(b.placed, b.cost, a, q) {
@@ -646,7 +646,7 @@ impl Router {
             let qty = cap(d).map_or(tiers[t].qty, |c| c.min(tiers[t].qty));
             dealer_items.push((tiers[t].cost, d, t, qty));
         }
-        dealer_items.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        dealer_items.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
 
         let mut cap_left: Vec<Option<Decimal>> = (0..venues.len()).map(cap).collect();
         let mut allocs: Vec<Option<Allocation>> = vec![None; venues.len()];
