@@ -1,10 +1,16 @@
 //! The run report: per parent, where it went, what it filled, what it cost.
 //!
-//! Conventions follow ../shared/specs/benchmark.md: prices and VWAPs published to 10
-//! decimal places, basis points to 6, money and quantities to 8, each rounded once,
-//! half-to-even; slippage is computed from the published (rounded) figures and is
-//! positive when it cost the desk money: `s × (px − benchmark) / benchmark × 10⁴` with
-//! `s = +1` for a buy and `−1` for a sell.
+//! Figures follow ../shared/specs/benchmark.md sections 1 and 3: the fills' VWAP is
+//! `Σ p·q / Q` with fees *not* folded into `p`; every explicit cost (taker fees, gas) is
+//! a fee `F`; the all-in price is `(Σ p·q + s·F) / Q`; slippage is
+//! `s · (E − B) / B · 10⁴`, positive when it cost the desk money, computed from the
+//! published (rounded) figures. Prices are published to 10 decimal places, money and
+//! quantities to 8, basis points to 6, each rounded once, half-to-even, and written
+//! with exactly that many places. A venue in another instrument is shown in the
+//! parent's terms (its price times the value of its quote asset).
+//!
+//! The desk's AvgPx (net of taker fees, not of gas, as its ExecutionReports say) is
+//! reported beside them as `avg_px`.
 
 use crate::domain::{ChildStatus, ParentStatus, Strategy};
 use crate::engine::Engine;
@@ -17,7 +23,9 @@ use std::fmt::Write as _;
 use venues::{Nanos, Side, VenueKind};
 
 fn round(v: Decimal, dp: u32) -> Decimal {
-    v.round_dp_with_strategy(dp, RoundingStrategy::MidpointNearestEven)
+    let mut r = v.round_dp_with_strategy(dp, RoundingStrategy::MidpointNearestEven);
+    r.rescale(dp);
+    r
 }
 
 /// A price as published: 10 decimal places.
@@ -28,6 +36,11 @@ pub fn px(v: Decimal) -> Decimal {
 /// Money or a quantity as published: 8 decimal places.
 pub fn money(v: Decimal) -> Decimal {
     round(v, 8)
+}
+
+/// A ratio as published: 10 decimal places.
+pub fn ratio(v: Decimal) -> Decimal {
+    round(v, 10)
 }
 
 /// Slippage in bps of `price` against `benchmark` (both published first), positive
@@ -67,15 +80,17 @@ pub struct VenueLine {
     pub sent: Decimal,
     /// Quantity filled, parent units.
     pub filled: Decimal,
-    /// VWAP of the fills in venue terms, gross of fees.
+    /// VWAP of the fills in the venue's own terms (its instrument's price), no fees.
     pub venue_vwap: Option<Decimal>,
-    /// VWAP in parent terms, net of fees.
-    pub net_vwap: Option<Decimal>,
-    /// Fees, parent quote currency.
+    /// VWAP in the parent's terms, no fees.
+    pub vwap: Option<Decimal>,
+    /// All-in price in the parent's terms: fees and gas included.
+    pub all_in_px: Option<Decimal>,
+    /// Taker and dealer fees, parent quote currency.
     pub fees: Decimal,
     /// Fixed costs (gas), parent quote currency.
     pub fixed_costs: Decimal,
-    /// Slippage of the net VWAP.
+    /// Slippage of the VWAP.
     pub slippage_bps: Slippage,
 }
 
@@ -106,14 +121,20 @@ pub struct ParentLine {
     pub filled: Decimal,
     /// Quantity never filled.
     pub unfilled: Decimal,
-    /// VWAP of the fills, net of fees (the desk's AvgPx).
+    /// The fills' VWAP, fees not included.
     pub vwap: Option<Decimal>,
-    /// All-in price: net of fees and fixed costs.
+    /// All-in price: `(Σ p·q + s·F) / Q`, fees and gas included.
     pub all_in_px: Option<Decimal>,
-    /// Fees, quote currency.
+    /// The desk's AvgPx: net of taker fees (not of gas), as its reports say.
+    pub avg_px: Option<Decimal>,
+    /// Fill rate `Q / S`.
+    pub fill_rate: Decimal,
+    /// Taker and dealer fees, quote currency.
     pub fees: Decimal,
-    /// Fixed costs, quote currency.
+    /// Fixed costs (gas), quote currency.
     pub fixed_costs: Decimal,
+    /// All explicit costs `F`: fees plus fixed costs.
+    pub fees_total: Decimal,
     /// Mid at arrival.
     pub arrival_mid: Option<Decimal>,
     /// Reference price at arrival.
@@ -173,7 +194,8 @@ pub fn parent_lines<G: RiskGate>(engine: &Engine<G>) -> Vec<ParentLine> {
                 sent: Decimal::ZERO,
                 filled: Decimal::ZERO,
                 venue_vwap: None,
-                net_vwap: None,
+                vwap: None,
+                all_in_px: None,
                 fees: Decimal::ZERO,
                 fixed_costs: Decimal::ZERO,
                 slippage_bps: Slippage {
@@ -182,8 +204,9 @@ pub fn parent_lines<G: RiskGate>(engine: &Engine<G>) -> Vec<ParentLine> {
                 },
             })
             .collect();
-        let mut gross: Vec<(Decimal, Decimal, Decimal)> =
-            vec![(Decimal::ZERO, Decimal::ZERO, Decimal::ZERO); venues.len()];
+        // Per venue: venue qty, venue amount (Σ p·q in venue terms), amount in parent terms.
+        let mut sums = vec![(Decimal::ZERO, Decimal::ZERO, Decimal::ZERO); venues.len()];
+        let sign = Decimal::from(o.side.sign());
         for cid in &rec.children {
             let Some(c) = engine.children().get(cid) else {
                 continue;
@@ -201,33 +224,35 @@ pub fn parent_lines<G: RiskGate>(engine: &Engine<G>) -> Vec<ParentLine> {
             line.filled += c.filled() * conv.qty_rate;
             line.fees += c.fees() * conv.quote_value;
             line.fixed_costs += c.fixed_cost() * c.fixed_cost_value;
-            let net_venue = match c.side {
-                Side::Sell => c.gross_amount() - c.fees(),
-                Side::Buy => c.gross_amount() + c.fees(),
-            };
-            gross[i].0 += c.filled();
-            gross[i].1 += c.gross_amount();
-            gross[i].2 += net_venue * conv.quote_value;
+            sums[i].0 += c.filled();
+            sums[i].1 += c.gross_amount();
+            sums[i].2 += c.gross_amount() * conv.quote_value;
         }
-        for (line, (vq, vg, net)) in venues.iter_mut().zip(gross) {
+        let (mut q_all, mut amount_all) = (Decimal::ZERO, Decimal::ZERO);
+        for (line, (vq, va, pa)) in venues.iter_mut().zip(sums) {
             if !vq.is_zero() {
-                line.venue_vwap = Some(px(vg / vq));
-                line.net_vwap = Some(px(net / line.filled));
-                let p = net / line.filled;
+                line.venue_vwap = Some(px(va / vq));
+                let vwap = pa / line.filled;
+                let all_in = (pa + sign * (line.fees + line.fixed_costs)) / line.filled;
+                line.vwap = Some(px(vwap));
+                line.all_in_px = Some(px(all_in));
                 line.slippage_bps = Slippage {
-                    vs_arrival: slippage_bps(o.side, p, rec.arrival_mid),
-                    vs_reference: slippage_bps(o.side, p, rec.reference),
+                    vs_arrival: slippage_bps(o.side, vwap, rec.arrival_mid),
+                    vs_reference: slippage_bps(o.side, vwap, rec.reference),
                 };
+                q_all += line.filled;
+                amount_all += pa;
             }
+            line.sent = money(line.sent);
+            line.filled = money(line.filled);
             line.fees = money(line.fees);
             line.fixed_costs = money(line.fixed_costs);
         }
         let filled = o.filled();
-        let vwap = (!filled.is_zero()).then(|| o.avg_px());
-        let all_in = vwap.map(|_| match o.side {
-            Side::Sell => (o.net_amount() - rec.fixed_costs) / filled,
-            Side::Buy => (o.net_amount() + rec.fixed_costs) / filled,
-        });
+        debug_assert_eq!(q_all, filled, "venue fills add up to the parent's");
+        let fees_total = rec.fees + rec.fixed_costs;
+        let vwap = (!filled.is_zero()).then(|| amount_all / filled);
+        let all_in = vwap.map(|_| (amount_all + sign * fees_total) / filled);
         let slip = |p: Option<Decimal>| Slippage {
             vs_arrival: p.and_then(|p| slippage_bps(o.side, p, rec.arrival_mid)),
             vs_reference: p.and_then(|p| slippage_bps(o.side, p, rec.reference)),
@@ -243,12 +268,15 @@ pub fn parent_lines<G: RiskGate>(engine: &Engine<G>) -> Vec<ParentLine> {
             limit: o.limit,
             status: o.status(),
             reason: rec.reason.clone(),
-            filled,
-            unfilled: o.qty - filled,
+            filled: money(filled),
+            unfilled: money(o.qty - filled),
             vwap: vwap.map(px),
             all_in_px: all_in.map(px),
+            avg_px: (!filled.is_zero()).then(|| px(o.avg_px())),
+            fill_rate: ratio(filled / o.qty),
             fees: money(rec.fees),
             fixed_costs: money(rec.fixed_costs),
+            fees_total: money(fees_total),
             arrival_mid: rec.arrival_mid.map(px),
             reference: rec.reference.map(px),
             slippage_bps: slip(vwap),
@@ -319,7 +347,7 @@ impl RunReport {
                 "sent",
                 "filled",
                 "venue vwap",
-                "net vwap",
+                "vwap",
                 "fees",
                 "gas",
                 "slip ref bp"
@@ -343,7 +371,7 @@ impl RunReport {
                     v.sent.normalize(),
                     v.filled.normalize(),
                     opt(v.venue_vwap),
-                    opt(v.net_vwap),
+                    opt(v.vwap),
                     v.fees.normalize(),
                     v.fixed_costs.normalize(),
                     opt(v.slippage_bps.vs_reference),
@@ -360,9 +388,10 @@ impl RunReport {
             );
             let _ = writeln!(
                 s,
-                "  vwap {}  all-in {}  fees {}  gas {}  arrival mid {}  reference {}",
+                "  vwap {}  all-in {}  desk avg px {}  fees {}  gas {}  arrival mid {}  reference {}",
                 opt(p.vwap),
                 opt(p.all_in_px),
+                opt(p.avg_px),
                 p.fees.normalize(),
                 p.fixed_costs.normalize(),
                 opt(p.arrival_mid),

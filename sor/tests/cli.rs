@@ -90,12 +90,29 @@ fn the_corridor_report_adds_up() {
     let filled: rust_decimal::Decimal = venues.iter().map(|v| dec(&v["filled"])).sum();
     assert_eq!(filled + dec(&p["unfilled"]), qty);
     assert_eq!(filled, dec(&p["filled"]));
-    // The parent's VWAP is the fills' VWAP: Σ per-venue net amount / Σ qty.
+    // The parent's VWAP is the fills' VWAP: Σ per-venue amount / Σ qty.
     let amount: rust_decimal::Decimal = venues
         .iter()
-        .filter(|v| !v["net_vwap"].is_null())
-        .map(|v| dec(&v["filled"]) * dec(&v["net_vwap"]))
+        .filter(|v| !v["vwap"].is_null())
+        .map(|v| dec(&v["filled"]) * dec(&v["vwap"]))
         .sum();
+    // Published precision: prices to 10 places, quantities to 8, bps to 6.
+    assert_eq!(
+        p["vwap"].as_str().unwrap().split('.').nth(1).unwrap().len(),
+        10
+    );
+    assert_eq!(
+        p["filled"]
+            .as_str()
+            .unwrap()
+            .split('.')
+            .nth(1)
+            .unwrap()
+            .len(),
+        8
+    );
+    let bps = p["slippage_bps"]["vs_reference"].as_str().unwrap();
+    assert_eq!(bps.split('.').nth(1).unwrap().len(), 6);
     let diff = (amount / filled - dec(&p["vwap"])).abs();
     assert!(
         diff < rust_decimal::Decimal::new(1, 9),

@@ -57,7 +57,7 @@ fn check_parent(p: &ParentLine, outcome: &RunOutcome) {
             );
         }
         for v in p.venues.iter().filter(|v| !v.filled.is_zero()) {
-            let all_in = v.net_vwap.unwrap() - v.fixed_costs / v.filled;
+            let all_in = v.all_in_px.unwrap();
             assert!(
                 all_in >= limit,
                 "{}: all-in {all_in} crossed {limit}",
@@ -84,6 +84,20 @@ fn the_corridor_fills_within_its_limit_and_adds_up() {
     assert_eq!(p.status, ParentStatus::Filled);
     assert_eq!(p.qty, dec!(17780000));
     check_parent(p, &outcome);
+    // benchmark.md 3.1: VWAP without fees, all-in with them (a sell receives less).
+    let fills: Decimal = p
+        .venues
+        .iter()
+        .filter_map(|v| v.vwap.map(|x| x * v.filled))
+        .sum();
+    assert!((fills / p.filled - p.vwap.unwrap()).abs() < dec!(0.0000000001));
+    let all_in = (fills - p.fees_total) / p.filled;
+    assert!((all_in - p.all_in_px.unwrap()).abs() < dec!(0.0000000001));
+    assert!(p.all_in_px.unwrap() < p.vwap.unwrap());
+    assert_eq!(
+        p.slippage_bps.vs_reference,
+        sor::report::slippage_bps(p.side, p.vwap.unwrap(), p.reference)
+    );
     for dealer in ["dealer-a", "dealer-b", "dealer-c"] {
         assert!(venue(p, dealer).filled > Decimal::ZERO, "{dealer} is used");
     }
@@ -101,11 +115,11 @@ fn the_shallow_pools_get_only_what_pays_after_gas() {
         pool.filled > Decimal::ZERO && pool.filled < dec!(213),
         "{pool:?}"
     );
-    // Its all-in price beats the worst price the parent took elsewhere.
-    let pool_all_in = pool.net_vwap.unwrap() - pool.fixed_costs / pool.filled;
+    // Its all-in price (gas included) beats the worst all-in price taken elsewhere.
+    let pool_all_in = pool.all_in_px.unwrap();
     let worst_book = ["book-x", "book-y"]
         .iter()
-        .filter_map(|b| venue(p, b).net_vwap)
+        .filter_map(|b| venue(p, b).all_in_px)
         .min()
         .unwrap();
     assert!(

@@ -25,8 +25,13 @@ fn main() -> ExitCode {
     let book = bench::eight_venues();
     let caps = vec![None; book.venues().len()];
     let mut router = Router::new();
-    println!("case                       p50 ns   p90 ns   p99 ns  p99.9 ns   max ns  (n = {iterations})");
-    for (name, qty) in [("1M slice, 8 venues", 1_000_000), ("17.78M sweep, 8 venues", 17_780_000)] {
+    println!(
+        "case                       p50 ns   p90 ns   p99 ns  p99.9 ns   max ns  (n = {iterations})"
+    );
+    for (name, qty) in [
+        ("1M slice, 8 venues", 1_000_000),
+        ("17.78M sweep, 8 venues", 17_780_000),
+    ] {
         let req = RouteRequest {
             side: Side::Sell,
             qty: Decimal::from(qty),
