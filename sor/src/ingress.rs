@@ -91,8 +91,11 @@ pub fn parent_from_fix(desk: &str, order: NewOrder) -> Result<NewParent, Ingress
     })
 }
 
-fn ord_status(s: ParentStatus) -> OrdStatus {
+fn ord_status(s: ParentStatus, cum_qty: Decimal) -> OrdStatus {
     match s {
+        // FIX's PendingCancel (39=6) is not in the desk contract's list: say how far
+        // the order got until the cancel completes.
+        ParentStatus::PendingCancel if cum_qty > Decimal::ZERO => OrdStatus::PartiallyFilled,
         ParentStatus::New | ParentStatus::PendingCancel => OrdStatus::New,
         ParentStatus::PartiallyFilled => OrdStatus::PartiallyFilled,
         ParentStatus::Filled => OrdStatus::Filled,
@@ -102,21 +105,23 @@ fn ord_status(s: ParentStatus) -> OrdStatus {
     }
 }
 
-/// Maps one desk report of `parent` to an ExecutionReport. `exec_id` must be unique
+/// Maps one desk report of `parent` to the ExecutionReport the desk gets, if it gets
+/// one: a refused cancel is an OrderCancelReject (35=9) instead, and the end of a
+/// filled parent was already said by its last fill (39=2). `exec_id` must be unique
 /// (e.g. the parent id and the report's sequence number).
 pub fn exec_report(
     parent: &ParentRecord,
     report: &DeskReport,
     exec_id: String,
     transact_time: String,
-) -> ExecReport {
+) -> Option<ExecReport> {
     let o = &parent.order;
     let mut r = ExecReport {
         order_id: o.id.0.clone(),
         cl_ord_id: report.client_id.clone(),
         exec_id,
         exec_type: ExecType::New,
-        ord_status: ord_status(report.status),
+        ord_status: ord_status(report.status, report.cum_qty),
         account: o.account.clone(),
         symbol: o.instrument.clone(),
         side: match o.side {
@@ -150,10 +155,11 @@ pub fn exec_report(
             r.text = Some(reason.clone());
             r.leaves_qty = Decimal::ZERO;
         }
+        DeskEvent::CancelRejected { .. } => return None,
         DeskEvent::Done { status, reason } => {
             r.exec_type = match status {
                 ParentStatus::Cancelled => ExecType::Canceled,
-                ParentStatus::Filled => ExecType::Trade,
+                ParentStatus::Filled => return None,
                 _ => ExecType::Expired,
             };
             if !reason.is_empty() {
@@ -161,7 +167,7 @@ pub fn exec_report(
             }
         }
     }
-    r
+    Some(r)
 }
 
 #[cfg(test)]

@@ -79,6 +79,12 @@ pub enum DeskEvent {
         /// The rule and the limit, for the desk's Text.
         reason: String,
     },
+    /// A cancel request was refused (too late: the parent is done or already
+    /// cancelling); the parent itself is unchanged.
+    CancelRejected {
+        /// Why, for the desk's Text.
+        reason: String,
+    },
     /// The parent is done.
     Done {
         /// Filled, Cancelled or Expired.

@@ -100,7 +100,10 @@ pub struct ParentRecord {
 struct Work {
     max_clip: Option<Decimal>,
     allow: Option<BTreeSet<String>>,
+    /// Venues left out of the current round (they rejected in the round before).
     excluded: BTreeSet<VenueId>,
+    /// Venues that rejected (or were denied by risk) in the current round.
+    rejected_now: BTreeSet<VenueId>,
     open_children: u32,
     round: u32,
     slice: u32,
@@ -484,7 +487,7 @@ impl<G: RiskGate> Engine<G> {
                     if rec.risk_denials.len() < MAX_DENIALS_KEPT {
                         rec.risk_denials.push(format!("{child_id}: {denied}"));
                     }
-                    rec.work.excluded.insert(venue.venue.clone());
+                    rec.work.rejected_now.insert(venue.venue.clone());
                     continue;
                 }
             };
@@ -587,7 +590,7 @@ impl<G: RiskGate> Engine<G> {
                 rec.order
                     .release(child.qty * conv.qty_rate)
                     .map_err(|e| EngineError::Invariant(e.to_string()))?;
-                rec.work.excluded.insert(child.venue.clone());
+                rec.work.rejected_now.insert(child.venue.clone());
                 ended = true;
             }
             VenueReport::Expired { unfilled } => {
@@ -625,13 +628,41 @@ impl<G: RiskGate> Engine<G> {
         if rec.order.status() == ParentStatus::PendingCancel {
             return Self::finish(rec, now, "cancelled by the desk".into(), out);
         }
-        let want = rec.work.slice_goal - rec.order.filled() - rec.order.working();
-        if want > Decimal::ZERO && rec.work.round + 1 < max_rounds {
+        // Re-route what the slice still wants. A venue that rejected in the last round
+        // sits out the next one; if nothing else takes the size, it is asked again.
+        let mut out_of_rounds = false;
+        loop {
+            let rec = self
+                .parents
+                .get_mut(id)
+                .ok_or_else(|| EngineError::UnknownParent(id.clone()))?;
+            let want = rec.work.slice_goal - rec.order.filled() - rec.order.working();
+            if want <= Decimal::ZERO {
+                break;
+            }
+            if rec.work.round + 1 >= max_rounds {
+                out_of_rounds = true;
+                break;
+            }
             rec.work.round += 1;
+            let rejected = std::mem::take(&mut rec.work.rejected_now);
+            let retry_excluded = rec.work.excluded.is_empty() && rejected.is_empty();
+            rec.work.excluded = rejected;
             let sent = self.route(id, out)?;
             if sent > Decimal::ZERO {
                 return Ok(());
             }
+            let rec = self
+                .parents
+                .get_mut(id)
+                .ok_or_else(|| EngineError::UnknownParent(id.clone()))?;
+            if retry_excluded || rec.work.excluded.is_empty() {
+                break;
+            }
+            // Nothing placed without the venues that rejected: give them their turn
+            // (the empty attempt does not count as a round).
+            rec.work.excluded.clear();
+            rec.work.round -= 1;
         }
         let rec = self
             .parents
@@ -643,15 +674,18 @@ impl<G: RiskGate> Engine<G> {
             .is_none_or(|s| rec.work.slice + 1 >= s.slices);
         if last_slice && rec.order.status() != ParentStatus::Filled {
             let unfilled = rec.order.qty - rec.order.filled();
-            let why = match rec.order.limit {
-                Some(l) => format!(
-                    "{unfilled} unfilled: no more liquidity within limit {l} after {} rounds",
-                    rec.rounds
-                ),
-                None => format!(
-                    "{unfilled} unfilled: no more liquidity after {} rounds",
-                    rec.rounds
-                ),
+            let why = if out_of_rounds {
+                format!(
+                    "{unfilled} unfilled after {} routing rounds, the most a slice may use",
+                    rec.work.round + 1
+                )
+            } else {
+                match rec.order.limit {
+                    Some(l) => {
+                        format!("{unfilled} unfilled: no venue could take more within limit {l}")
+                    }
+                    None => format!("{unfilled} unfilled: no venue could take more"),
+                }
             };
             return Self::finish(rec, now, why, out);
         }
@@ -689,8 +723,8 @@ impl<G: RiskGate> Engine<G> {
             out.push(Self::report(
                 rec,
                 now,
-                DeskEvent::Rejected {
-                    reason: format!("cancel refused: {e}"),
+                DeskEvent::CancelRejected {
+                    reason: format!("too late to cancel: {e}"),
                 },
             ));
             return Ok(());
@@ -740,6 +774,7 @@ impl<G: RiskGate> Engine<G> {
         rec.work.slice = slice;
         rec.work.round = 0;
         rec.work.excluded.clear();
+        rec.work.rejected_now.clear();
         rec.work.slice_goal = (o.filled() + o.working() + target).min(o.qty);
         self.route(id, out)?;
         self.maybe_round_done(now, id, out)

@@ -266,9 +266,60 @@ fn a_rejected_child_is_rerouted_elsewhere() {
     assert_eq!(again.len(), 1, "{out:?}");
     assert_ne!(
         again[0].0, "dealer",
-        "the rejecting dealer is not asked again in this slice"
+        "the rejecting dealer sits out the next round"
     );
     assert_eq!(again[0].2, dealer.2);
+}
+
+#[test]
+fn a_rejecting_venue_is_asked_again_when_no_other_can_take_the_size() {
+    let mut e = engine(MinimalLimits::default());
+    market(&mut e);
+    let mut out = Vec::new();
+    let mut p = sell(dec!(50), None, Strategy::Sweep);
+    p.venues = Some(vec!["dealer".into()]);
+    e.handle(0, Event::NewParent(p), &mut out).unwrap();
+    for round in 0..3 {
+        let sent = sends(&out);
+        assert_eq!(sent.len(), 1, "round {round}: {out:?}");
+        assert_eq!(sent[0].0, "dealer");
+        out.clear();
+        let report = VenueReport::Rejected {
+            kind: RejectKind::LastLook,
+            reason: "no".into(),
+        };
+        e.handle(
+            SEC,
+            Event::Venue {
+                child: ChildId(sent[0].1.clone()),
+                report,
+            },
+            &mut out,
+        )
+        .unwrap();
+    }
+    // Rounds are bounded (4 here): the last reject ends the parent, saying why.
+    let sent = sends(&out);
+    out.clear();
+    let report = VenueReport::Rejected {
+        kind: RejectKind::LastLook,
+        reason: "no".into(),
+    };
+    e.handle(
+        SEC,
+        Event::Venue {
+            child: ChildId(sent[0].1.clone()),
+            report,
+        },
+        &mut out,
+    )
+    .unwrap();
+    let done = desk(&out).last().unwrap().clone();
+    let DeskEvent::Done { status, reason } = &done.event else {
+        panic!("{out:?}")
+    };
+    assert_eq!(*status, ParentStatus::Expired);
+    assert!(reason.contains("after 4 routing rounds"), "{reason}");
 }
 
 #[test]
@@ -544,7 +595,16 @@ fn cancel_stops_new_children_and_ends_when_working_ones_are_done() {
     out.clear();
     e.handle(3, Event::CancelParent { parent: pid }, &mut out)
         .unwrap();
-    assert!(matches!(desk(&out)[0].event, DeskEvent::Rejected { .. }));
+    let refused = &desk(&out)[0];
+    assert!(
+        matches!(refused.event, DeskEvent::CancelRejected { .. }),
+        "{refused:?}"
+    );
+    assert_eq!(
+        refused.status,
+        ParentStatus::Cancelled,
+        "the parent is unchanged"
+    );
 }
 
 #[test]
