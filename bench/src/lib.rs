@@ -69,7 +69,7 @@ fn pool(id: &str, target: i64) -> Liquidity {
             instrument: "USDC/USD".into(),
             gas_cost: d(1, 2),
             gas_asset: "USD".into(),
-            samples: 24,
+            samples: 40,
         },
         math,
     );

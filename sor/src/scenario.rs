@@ -760,6 +760,15 @@ fn build_venue(
             if p.base_decimals > 18 || p.quote_decimals > 18 {
                 return err(format!("{field}.pool"), "token decimals must be at most 18");
             }
+            if p.base_decimals < inst.qty_scale {
+                return err(
+                    format!("{field}.pool.base_decimals"),
+                    format!(
+                        "{} is fewer than the {} decimal places of a {} quantity",
+                        p.base_decimals, inst.qty_scale, inst.id
+                    ),
+                );
+            }
             let math = ApproxPmm {
                 i: pos("i", p.i)?,
                 k: p.k.0,
@@ -775,7 +784,7 @@ fn build_venue(
             if gas < Decimal::ZERO {
                 return err(format!("{field}.gas_cost"), "must be ≥ 0");
             }
-            let samples = v.samples.unwrap_or(24);
+            let samples = v.samples.unwrap_or(40);
             if !(2..=256).contains(&samples) {
                 return err(format!("{field}.samples"), "must be between 2 and 256");
             }
@@ -977,6 +986,26 @@ qty = "150"
             parse(&bad).err().unwrap(),
             "venues[0].last_look_reject: must be a probability between 0 and 1"
         );
+    }
+
+    #[test]
+    fn pool_tokens_must_carry_the_instruments_precision() {
+        let pool = BASE
+            .replacen("kind = \"book\"", "kind = \"pool\"", 1)
+            .replacen("taker_fee_bps = \"2\"\n", "", 1)
+            .replacen(
+                "bids = [[\"0.9999\", \"100\"], [\"0.9998\", \"100\"]]",
+                "pool = { i = \"1\", k = \"0.5\", base_reserve = \"100\", quote_reserve = \"100\", \
+                 base_target = \"100\", quote_target = \"100\", lp_fee_rate = \"0.0003\", \
+                 base_decimals = 2, quote_decimals = 6 }",
+                1,
+            );
+        let e = parse(&pool).err().unwrap();
+        assert!(
+            e.starts_with("venues[0].pool.base_decimals: 2 is fewer than the 6"),
+            "{e}"
+        );
+        assert!(parse(&pool.replacen("base_decimals = 2", "base_decimals = 6", 1)).is_ok());
     }
 
     #[test]

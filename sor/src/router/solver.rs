@@ -12,6 +12,9 @@ pub const MAX_FIXED: usize = 6;
 pub const MAX_DEALERS: usize = 5;
 /// Most tiers of one ladder considered (smallest first).
 pub const MAX_TIERS: usize = 8;
+/// How close (in price) to the limit the f64 search's verdict is re-checked in
+/// `Decimal`.
+const NEAR_LIMIT: f64 = 1e-9;
 /// `venue_bit` of a fixed-cost venue that is never switched on.
 const OFF: u8 = u8::MAX;
 
@@ -82,6 +85,8 @@ struct MergedSeg {
 struct Cand {
     cost: f64,
     qty: f64,
+    /// The least this tier must take for a ticket fee to pay (0 without one).
+    min: f64,
     tier: u8,
     /// Number of continuous segments strictly cheaper than this tier.
     pos: u32,
@@ -175,6 +180,36 @@ pub struct Router {
     bests: Vec<Best>,
 }
 
+/// The least a dealer's tier must take for its all-in price (ticket fee included) to
+/// respect the limit, rounded up to the venue's precision; `None` if even its full
+/// size `h` does not. Zero without a fee or a limit.
+fn dealer_min(
+    venue: &RouteVenue,
+    tier: &super::Segment,
+    h: Decimal,
+    side: Side,
+    limit: Option<Decimal>,
+) -> Option<Decimal> {
+    let Some(limit) = limit else {
+        return Some(Decimal::ZERO);
+    };
+    if venue.fixed_cost <= Decimal::ZERO {
+        return Some(Decimal::ZERO);
+    }
+    let sign = Decimal::from(side.sign());
+    let rate = sign * limit - sign * tier.net_px;
+    if rate <= Decimal::ZERO {
+        return None;
+    }
+    let r = venue.conversion.qty_rate;
+    let units = (venue.fixed_cost / rate / r).round_dp_with_strategy(
+        venue.qty_scale,
+        rust_decimal::RoundingStrategy::AwayFromZero,
+    );
+    let min = units * r;
+    (min <= h).then_some(min)
+}
+
 /// The least a fixed-cost venue must take for its all-in price (fixed cost included)
 /// to respect the limit, rounded up to the venue's precision; `None` if no quantity
 /// within its curve, the limit and its cap does. Zero without a limit.
@@ -195,15 +230,9 @@ fn forced_qty(
     }
     let sign = Decimal::from(side.sign());
     let limit_cost = sign * limit;
-    let within: Decimal = segs
-        .iter()
-        .take_while(|s| sign * s.net_px <= limit_cost)
-        .map(|s| s.qty)
-        .sum();
-    let max = cap.map_or(within, |c| c.min(within));
     // g(x) = Σ (limit − net)·qty over the first x units must reach the fixed cost.
     let (mut gained, mut x) = (Decimal::ZERO, Decimal::ZERO);
-    for seg in segs {
+    for (i, seg) in segs.iter().enumerate() {
         let rate = limit_cost - sign * seg.net_px;
         if rate < Decimal::ZERO {
             break;
@@ -217,7 +246,12 @@ fn forced_qty(
                     rust_decimal::RoundingStrategy::AwayFromZero,
                 );
                 let forced = units * rate_q;
-                return (forced <= max).then_some(forced);
+                // Rounding up may reach into the next segment: it must be within the limit.
+                let fits = forced <= x + seg.qty
+                    || segs.get(i + 1).is_some_and(|n| {
+                        sign * n.net_px <= limit_cost && forced <= x + seg.qty + n.qty
+                    });
+                return (fits && cap.is_none_or(|c| forced <= c)).then_some(forced);
             }
             gained += rate * seg.qty;
         }
@@ -226,12 +260,20 @@ fn forced_qty(
     None
 }
 
-fn better(placed: f64, cost: f64, than: &Best, q: f64) -> bool {
-    let eps = 1e-9 * q.max(1.0);
-    if placed > than.placed + eps {
+/// Quantity placed, in millionths of a unit: plans that differ by less are equal in
+/// quantity (f64 sums of the same quantities in another order differ by far less).
+fn placed_key(placed: f64) -> f64 {
+    (placed * 1e6).round()
+}
+
+/// Whether (placed, cost) beats `than`: more placed (by more than half a millionth of
+/// a unit), or as much for less cost.
+fn better(placed: f64, cost: f64, than: &Best) -> bool {
+    const HALF_KEY: f64 = 0.5e-6;
+    if placed > than.placed + HALF_KEY {
         return true;
     }
-    placed >= than.placed - eps && cost < than.cost - 1e-12 * cost.abs().max(1.0)
+    placed >= than.placed - HALF_KEY && cost < than.cost
 }
 
 impl Router {
@@ -459,10 +501,24 @@ impl Router {
                     if cost > limit_cost || cost >= lambda0 || h <= prev_h {
                         continue;
                     }
+                    // A ticket fee: the tier must take enough for it to pay.
+                    let min = if book.fixed_f[d] > 0.0 && req.limit.is_some() {
+                        let RouteShape::Tiers(tiers) = &venues[d].shape else {
+                            continue;
+                        };
+                        let hd = cap(d).map_or(tiers[t].qty, |c| c.min(tiers[t].qty));
+                        match dealer_min(&venues[d], &tiers[t], hd, req.side, req.limit) {
+                            Some(m) => m.to_f64().unwrap_or(f64::INFINITY),
+                            None => continue,
+                        }
+                    } else {
+                        0.0
+                    };
                     let pos = self.seg_cost.partition_point(|&c| c < cost) as u32;
                     list[n] = Cand {
                         cost,
                         qty: h,
+                        min,
                         tier: t as u8,
                         pos,
                     };
@@ -486,14 +542,21 @@ impl Router {
                 choice,
             };
             loop {
-                let mut chosen = [Cand::default(); MAX_DEALERS];
+                // The chosen tiers as (dealer, candidate) pairs, sorted by cost.
+                let mut chosen = [(0u8, 0u8); MAX_DEALERS];
                 let mut k = 0;
-                for (cands, &pick) in self.cands.iter().zip(&choice).take(nd) {
+                let mut dealer_fixed = 0.0;
+                for (i, &pick) in choice.iter().enumerate().take(nd) {
                     if pick > 0 {
-                        let c = cands[pick as usize - 1];
-                        // Insertion sort by cost.
+                        dealer_fixed += book.fixed_f[self.dealers[i]];
+                        let c = (i as u8, pick - 1);
+                        let cost = self.cands[i][c.1 as usize].cost;
                         let mut j = k;
-                        while j > 0 && chosen[j - 1].cost > c.cost {
+                        while j > 0 {
+                            let (pi, pc) = chosen[j - 1];
+                            if self.cands[pi as usize][pc as usize].cost <= cost {
+                                break;
+                            }
                             chosen[j] = chosen[j - 1];
                             j -= 1;
                         }
@@ -503,7 +566,8 @@ impl Router {
                 }
                 let (placed, cost) = self.eval(&chosen[..k], q);
                 let (placed, cost) = (placed + forced_q, cost + forced_c);
-                if better(placed, cost + fixed_total, &best, q_all) {
+                let _ = q_all;
+                if better(placed, cost + fixed_total + dealer_fixed, &best) {
                     // Record tier indexes (+1, 0 = none), not candidate indexes.
                     let mut tiers = [0u8; MAX_DEALERS];
                     for (i, (t, &c)) in tiers.iter_mut().zip(&choice).take(nd).enumerate() {
@@ -513,7 +577,7 @@ impl Router {
                     }
                     best = Best {
                         placed,
-                        cost: cost + fixed_total,
+                        cost: cost + fixed_total + dealer_fixed,
                         mask,
                         choice: tiers,
                     };
@@ -541,31 +605,38 @@ impl Router {
         // Best first; rebuild exactly and take the first whose fixed-cost venues pay.
         let mut order = std::mem::take(&mut self.bests);
         order.sort_unstable_by(|a, b| {
-            if better(a.placed, a.cost, b, q) {
-                std::cmp::Ordering::Less
-            } else if better(b.placed, b.cost, a, q) {
-                std::cmp::Ordering::Greater
-            } else {
-                a.mask.cmp(&b.mask)
-            }
+            placed_key(b.placed)
+                .total_cmp(&placed_key(a.placed))
+                .then(a.cost.total_cmp(&b.cost))
+                .then(a.mask.cmp(&b.mask))
         });
+        // Forced minimums make every switched-on curve venue pay; a dealer with a ticket
+        // fee may still end up too small to pay for it. Take the best plan in which every
+        // fixed-cost venue pays; failing that, the best plan without the ones that do not.
+        let pays = |a: &Allocation| {
+            venues[a.venue].fixed_cost.is_zero()
+                || req
+                    .limit
+                    .is_none_or(|l| req.side.at_least_as_good(a.all_in_px(req.side), l))
+        };
         let mut chosen = None;
+        let mut fallback = None;
         for b in &order {
             let plan = self.rebuild(book, req, b, limit_cost);
-            // Forced minimums make every switched-on venue pay; checked again here.
-            let pays = plan.allocations.iter().all(|a| {
-                venues[a.venue].fixed_cost.is_zero()
-                    || req
-                        .limit
-                        .is_none_or(|l| req.side.at_least_as_good(a.all_in_px(req.side), l))
-            });
-            if pays {
+            if plan.allocations.iter().all(pays) {
                 chosen = Some(plan);
                 break;
             }
+            if fallback.is_none() {
+                let mut trimmed = plan;
+                trimmed.allocations.retain(pays);
+                trimmed.placed = trimmed.allocations.iter().map(|a| a.qty).sum();
+                trimmed.unplaced = req.qty - trimmed.placed;
+                fallback = Some(trimmed);
+            }
         }
         self.bests = order;
-        chosen.unwrap_or(RoutePlan {
+        chosen.or(fallback).unwrap_or(RoutePlan {
             allocations: Vec::new(),
             placed: Decimal::ZERO,
             unplaced: req.qty,
@@ -586,12 +657,22 @@ impl Router {
     }
 
     /// Pours `q` over the continuous prefix and the chosen dealer tiers, cheapest first.
-    fn eval(&self, chosen: &[Cand], q: f64) -> (f64, f64) {
+    fn eval(&self, chosen: &[(u8, u8)], q: f64) -> (f64, f64) {
         let n = self.seg_cost.len();
         let mut rem = q;
         let mut cost = 0.0;
+        let cand = |&(i, j): &(u8, u8)| &self.cands[i as usize][j as usize];
+        // Ticket-fee minimums first.
+        for c in chosen.iter().map(cand) {
+            rem -= c.min;
+            cost += c.cost * c.min;
+        }
+        if rem < -1e-9 {
+            return (f64::NEG_INFINITY, f64::INFINITY);
+        }
+        let mut rem = rem.max(0.0);
         let mut idx = 0usize;
-        for c in chosen {
+        for c in chosen.iter().map(cand) {
             let pos = (c.pos as usize).max(idx);
             let avail = self.pre_q[pos] - self.pre_q[idx];
             if avail >= rem {
@@ -600,7 +681,7 @@ impl Router {
             cost += self.pre_c[pos] - self.pre_c[idx];
             rem -= avail;
             idx = pos;
-            let take = c.qty.min(rem);
+            let take = (c.qty - c.min).min(rem);
             cost += c.cost * take;
             rem -= take;
             if rem <= 0.0 {
@@ -633,8 +714,8 @@ impl Router {
                 false
             }
         };
-        // Dealer items: (cost, venue, tier index, qty).
-        let mut dealer_items: Vec<(f64, usize, usize, Decimal)> = Vec::new();
+        // Dealer items: (cost, venue, tier index, qty, least it must take).
+        let mut dealer_items: Vec<(f64, usize, usize, Decimal, Decimal)> = Vec::new();
         for (i, &d) in self.dealers.iter().enumerate() {
             if best.choice[i] == 0 {
                 continue;
@@ -643,8 +724,18 @@ impl Router {
                 continue;
             };
             let t = best.choice[i] as usize - 1;
+            if tiers[t].cost > limit_cost - NEAR_LIMIT
+                && req
+                    .limit
+                    .is_some_and(|l| !req.side.at_least_as_good(tiers[t].net_px, l))
+            {
+                continue;
+            }
             let qty = cap(d).map_or(tiers[t].qty, |c| c.min(tiers[t].qty));
-            dealer_items.push((tiers[t].cost, d, t, qty));
+            let Some(min) = dealer_min(&venues[d], &tiers[t], qty, req.side, req.limit) else {
+                continue;
+            };
+            dealer_items.push((tiers[t].cost, d, t, qty, min));
         }
         dealer_items.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
 
@@ -682,6 +773,20 @@ impl Router {
                 *rem -= qty;
                 qty
             };
+        // Dealers with a ticket fee take the least that pays for it first.
+        for &(_, d, t, _, min) in &dealer_items {
+            if min > Decimal::ZERO
+                && let RouteShape::Tiers(tiers) = &venues[d].shape
+            {
+                add(
+                    d,
+                    min.min(rem),
+                    tiers[t].net_px,
+                    tiers[t].gross_px,
+                    &mut rem,
+                );
+            }
+        }
         // Fixed-cost venues switched on take their least paying quantity first.
         let mut skip_left: Vec<Decimal> = vec![Decimal::ZERO; venues.len()];
         for (bit, &f) in self.fixed.iter().enumerate() {
@@ -712,9 +817,9 @@ impl Router {
                 break;
             }
             while di < dealer_items.len() && dealer_items[di].0 <= m.cost && rem > Decimal::ZERO {
-                let (_, d, t, qty) = dealer_items[di];
+                let (_, d, t, qty, min) = dealer_items[di];
                 if let RouteShape::Tiers(tiers) = &venues[d].shape {
-                    let take = qty.min(rem);
+                    let take = (qty - min).min(rem);
                     add(d, take, tiers[t].net_px, tiers[t].gross_px, &mut rem);
                 }
                 di += 1;
@@ -730,6 +835,14 @@ impl Router {
                 continue;
             };
             let seg = &segs[m.seg as usize];
+            // Near the limit, f64 rounding could let a price past it through: check exactly.
+            if m.cost > limit_cost - NEAR_LIMIT
+                && req
+                    .limit
+                    .is_some_and(|l| !req.side.at_least_as_good(seg.net_px, l))
+            {
+                continue;
+            }
             let mut avail = seg.qty;
             if skip_left[v] > Decimal::ZERO {
                 let skip = skip_left[v].min(avail);
@@ -749,9 +862,9 @@ impl Router {
             }
         }
         while di < dealer_items.len() && rem > Decimal::ZERO {
-            let (_, d, t, qty) = dealer_items[di];
+            let (_, d, t, qty, min) = dealer_items[di];
             if let RouteShape::Tiers(tiers) = &venues[d].shape {
-                let take = qty.min(rem);
+                let take = (qty - min).min(rem);
                 add(d, take, tiers[t].net_px, tiers[t].gross_px, &mut rem);
             }
             di += 1;

@@ -251,7 +251,8 @@ pub fn run(scenario: Scenario, pace: Pace) -> Result<RunOutcome, SimError> {
         elapsed = next.at;
         match next.what {
             What::Engine(event) => {
-                if matches!(event, Event::SliceDue { .. }) {
+                // Slices and new parents route on fresh liquidity (books replenish).
+                if matches!(event, Event::SliceDue { .. } | Event::NewParent(_)) {
                     runner.snapshot_all(next.at, &lp)?;
                 }
                 lp.submit(event)
@@ -261,7 +262,7 @@ pub fn run(scenario: Scenario, pace: Pace) -> Result<RunOutcome, SimError> {
                 let one_way = runner.venues[venue].one_way;
                 let sim = &mut runner.venues[venue].sim;
                 let reports = sim.execute(&order, next.at);
-                let back = next.at + one_way;
+                let back = next.at + sim.processing_delay() + one_way;
                 let snapshots = [
                     sim.liquidity(Side::Sell, back),
                     sim.liquidity(Side::Buy, back),

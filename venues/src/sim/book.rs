@@ -45,12 +45,18 @@ impl BookSim {
         }
     }
 
-    /// Restores depth consumed by takers, in proportion to the time since the last call.
+    /// Restores depth consumed by takers, in proportion to the time since the last call
+    /// (a call at an earlier time than the last changes nothing).
     fn refill(&mut self, now: Nanos) {
-        let Some(last) = self.last_refill.replace(now) else {
+        let Some(last) = self.last_refill else {
+            self.last_refill = Some(now);
             return;
         };
-        if now <= last || self.config.replenish_per_sec.is_zero() {
+        if now <= last {
+            return;
+        }
+        self.last_refill = Some(now);
+        if self.config.replenish_per_sec.is_zero() {
             return;
         }
         let secs = Decimal::from(now - last) / Decimal::from(1_000_000_000u64);

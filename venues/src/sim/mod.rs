@@ -26,6 +26,12 @@ pub trait VenueSim: Send {
     fn liquidity(&mut self, side: Side, now: Nanos) -> Liquidity;
     /// Executes a child at `now`; the reports are in the order the venue sends them.
     fn execute(&mut self, order: &VenueOrder, now: Nanos) -> Vec<VenueReport>;
+
+    /// Time the venue takes between receiving a child and sending its answer (a
+    /// dealer's quote-and-accept exchange); zero for a venue that answers at once.
+    fn processing_delay(&self) -> Nanos {
+        0
+    }
 }
 
 /// Decimal quantities scaled for seeded draws: a uniform number in `[0, 1)`.

@@ -45,58 +45,64 @@ impl<M: PoolMath> PoolSim<M> {
         &self.math
     }
 
-    fn sell_curve(&self) -> Vec<Point> {
-        let dp = self.math.base_decimals();
-        let mut points = Vec::with_capacity(self.config.samples);
-        // Geometric sizes from one token up, doubling until the pool refuses.
-        let mut qty = Decimal::ONE;
-        for _ in 0..self.config.samples.max(1) * 4 {
-            if points.len() >= self.config.samples {
-                break;
+    /// Whole-token sizes growing by half each step (1, 2, 3, 5, 8, 12, …), at most
+    /// `samples` of them: fine where the price moves most, coarse in the tail.
+    fn sizes(&self) -> impl Iterator<Item = Decimal> + '_ {
+        let mut x = Decimal::ONE;
+        let mut last = Decimal::ZERO;
+        std::iter::from_fn(move || {
+            loop {
+                let size = x.round_dp_with_strategy(0, RoundingStrategy::AwayFromZero);
+                x = x.checked_mul(Decimal::new(15, 1))?;
+                if size > last {
+                    last = size;
+                    return Some(size);
+                }
             }
-            match self
-                .math
-                .query_sell_base(qty.round_dp_with_strategy(dp, RoundingStrategy::ToZero))
-            {
+        })
+        .take(self.config.samples)
+    }
+
+    fn sell_curve(&self) -> Vec<Point> {
+        let mut points = Vec::with_capacity(self.config.samples);
+        for qty in self.sizes() {
+            match self.math.query_sell_base(qty) {
                 Ok(amount) => points.push(Point { qty, amount }),
                 Err(_) => break,
             }
-            qty *= Decimal::from(2);
         }
         points
     }
 
     fn buy_curve(&self) -> Vec<Point> {
-        let dp = self.math.quote_decimals();
         let mut points = Vec::with_capacity(self.config.samples);
-        let mut pay = Decimal::ONE;
-        for _ in 0..self.config.samples.max(1) * 4 {
-            if points.len() >= self.config.samples {
-                break;
-            }
-            match self
-                .math
-                .query_sell_quote(pay.round_dp_with_strategy(dp, RoundingStrategy::ToZero))
-            {
+        for pay in self.sizes() {
+            match self.math.query_sell_quote(pay) {
                 Ok(base) if base > Decimal::ZERO => points.push(Point {
                     qty: base,
                     amount: pay,
                 }),
                 _ => break,
             }
-            pay *= Decimal::from(2);
         }
         points
     }
 
-    /// The smallest quote payment that buys at least `qty` base, by bisection.
+    /// The smallest quote payment that buys at least `qty` base, by bisection. A
+    /// payment the pool refuses (it would pay out more than it holds) counts as too
+    /// much, so sizes the curve shows are always reachable.
     fn quote_needed_for(&self, qty: Decimal) -> Result<Decimal, PoolError> {
         let dp = self.math.quote_decimals();
         let step = Decimal::new(1, dp);
+        let enough = |pay: Decimal| match self.math.query_sell_quote(pay) {
+            Ok(out) => out >= qty,
+            Err(_) => true,
+        };
         let mut lo = Decimal::ZERO;
         let mut hi = qty.max(Decimal::ONE);
         let mut grown = 0;
-        while self.math.query_sell_quote(hi)? < qty {
+        while !enough(hi) {
+            lo = hi;
             hi *= Decimal::from(2);
             grown += 1;
             if grown > 64 {
@@ -110,10 +116,19 @@ impl<M: PoolMath> PoolSim<M> {
             let mid =
                 ((lo + hi) / Decimal::from(2)).round_dp_with_strategy(dp, RoundingStrategy::ToZero);
             let mid = if mid <= lo { lo + step } else { mid };
-            match self.math.query_sell_quote(mid) {
-                Ok(out) if out >= qty => hi = mid,
-                _ => lo = mid,
+            if enough(mid) {
+                hi = mid;
+            } else {
+                lo = mid;
             }
+        }
+        // `hi` is enough; it must also be a payment the pool accepts.
+        let out = self.math.query_sell_quote(hi)?;
+        if out < qty {
+            return Err(PoolError::InsufficientReserve {
+                needed: qty,
+                reserve: out,
+            });
         }
         Ok(hi)
     }
@@ -274,6 +289,24 @@ mod tests {
         ));
         assert_eq!(r[0], VenueReport::FixedCost { amount: dec!(0.05) });
         assert!(!r.iter().any(|x| matches!(x, VenueReport::Fill { .. })));
+    }
+
+    #[test]
+    fn every_size_the_buy_curve_shows_can_be_bought() {
+        let mut tiny = pool();
+        tiny.math.base_reserve = dec!(433);
+        tiny.math.quote_reserve = dec!(433);
+        tiny.math.base_target = dec!(433);
+        tiny.math.quote_target = dec!(433);
+        let CurveShape::Smooth(points) = tiny.liquidity(Side::Buy, 0).shape else {
+            panic!()
+        };
+        for p in points {
+            let qty = p.qty.round_dp_with_strategy(6, RoundingStrategy::ToZero);
+            let mut fresh = tiny.clone();
+            let r = fresh.execute(&order(Side::Buy, qty, dec!(10)), 0);
+            assert!(matches!(r[1], VenueReport::Fill { .. }), "{qty}: {r:?}");
+        }
     }
 
     #[test]

@@ -146,6 +146,10 @@ impl VenueSim for RfqDealerSim {
         &self.config.instrument
     }
 
+    fn processing_delay(&self) -> Nanos {
+        self.config.accept_delay
+    }
+
     fn liquidity(&mut self, side: Side, _now: Nanos) -> Liquidity {
         Liquidity {
             venue: self.config.id.clone(),

@@ -151,12 +151,15 @@ prop_compose! {
 }
 
 prop_compose! {
-    fn ladder()(tiers in prop::collection::vec((px(), 1u32..5), 1..4)) -> RouteVenue {
+    fn ladder()(
+        tiers in prop::collection::vec((px(), 1u32..5), 1..4),
+        fixed in prop_oneof![3 => Just(0u32), 1 => 1u32..60],
+    ) -> RouteVenue {
         let mut px: Vec<Decimal> = tiers.iter().map(|t| t.0).collect();
         px.sort_by(|a, b| b.cmp(a));
         let mut cum = 0;
         let segs = tiers.iter().zip(px).map(|(t, p)| { cum += t.1; seg(p, cum) }).collect();
-        venue("d", RouteShape::Tiers(segs), Decimal::ZERO)
+        venue("d", RouteShape::Tiers(segs), Decimal::new(fixed as i64, 2))
     }
 }
 
@@ -304,6 +307,36 @@ fn dealer_tier_is_chosen_for_the_whole_size() {
     // 0.9995 and two at 0.9980 (9.9951).
     let by: Vec<(usize, Decimal)> = plan.allocations.iter().map(|a| (a.venue, a.qty)).collect();
     assert_eq!(by, vec![(0, dec!(5)), (1, dec!(5))]);
+}
+
+#[test]
+fn a_dealers_ticket_fee_counts_against_it() {
+    let book_venue = venue(
+        "book",
+        RouteShape::Curve(vec![seg(dec!(0.9995), 1000)]),
+        dec!(0),
+    );
+    let dealer = venue(
+        "dealer",
+        RouteShape::Tiers(vec![seg(dec!(0.9999), 100)]),
+        dec!(5),
+    );
+    let book = RouteBook::new(vec![book_venue, dealer]);
+    for limit in [None, Some(dec!(0.999))] {
+        let req = RouteRequest {
+            side: Side::Sell,
+            qty: dec!(100),
+            limit,
+            caps: &[],
+        };
+        let plan = Router::new().solve(&book, &req);
+        assert_eq!(plan.placed, dec!(100), "{limit:?}: {plan:?}");
+        assert_eq!(plan.allocations.len(), 1);
+        assert_eq!(
+            plan.allocations[0].venue, 0,
+            "a 5 USD ticket on 100 never pays"
+        );
+    }
 }
 
 #[test]
