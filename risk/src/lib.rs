@@ -37,6 +37,26 @@ pub trait RiskGate {
 /// Runs a child through the gate and, if it passes, hands back the proof that it did.
 ///
 /// This is the only constructor of [`Approved`].
+///
+/// ```
+/// use risk::{approve, ChildRequest, MinimalGate, MinimalLimits, Rule};
+/// use rust_decimal::Decimal;
+///
+/// let mut limits = MinimalLimits::default();
+/// limits.max_clip.insert("dealer-a".into(), Decimal::from(2_000_000));
+/// let gate = MinimalGate::new(limits);
+/// let child = |qty: i64| ChildRequest {
+///     desk: "DESK1",
+///     venue: "dealer-a",
+///     instrument: "USDC/USD",
+///     qty: Decimal::from(qty),
+///     notional: Decimal::from(qty),
+/// };
+/// assert!(approve(&gate, &child(1_000_000)).unwrap().covers("dealer-a", Decimal::from(1_000_000)));
+/// let denied = approve(&gate, &child(2_500_000)).unwrap_err();
+/// assert_eq!(denied.rule, Rule::MaxClip);
+/// assert_eq!(denied.excess(), Decimal::from(500_000));
+/// ```
 pub fn approve<G: RiskGate + ?Sized>(
     gate: &G,
     child: &ChildRequest<'_>,

@@ -45,6 +45,19 @@ pub fn ratio(v: Decimal) -> Decimal {
 
 /// Slippage in bps of `price` against `benchmark` (both published first), positive
 /// when it cost the desk money; `None` without a benchmark.
+///
+/// The example of benchmark.md 3.2: sell 3,000,000 at 0.9998 and 2,000,000 at 0.9996
+/// against a reference rate of 0.9999:
+///
+/// ```
+/// use rust_decimal::Decimal;
+/// use sor::report::slippage_bps;
+/// use venues::Side;
+/// let vwap = (Decimal::new(9998, 4) * Decimal::from(3) + Decimal::new(9996, 4) * Decimal::from(2))
+///     / Decimal::from(5);
+/// let bps = slippage_bps(Side::Sell, vwap, Some(Decimal::new(9999, 4))).unwrap();
+/// assert_eq!(bps.to_string(), "1.800180");
+/// ```
 pub fn slippage_bps(side: Side, price: Decimal, benchmark: Option<Decimal>) -> Option<Decimal> {
     let b = px(benchmark?);
     if b.is_zero() {

@@ -34,6 +34,14 @@ pub enum Side {
 
 impl Side {
     /// `+1` for a buy, `-1` for a sell: the sign that makes every cost positive.
+    ///
+    /// ```
+    /// use venues::Side;
+    /// // A sell below the benchmark costs the desk money: s · (px − b) > 0.
+    /// let (px, benchmark) = (0.9990_f64, 1.0_f64);
+    /// assert!(f64::from(Side::Sell.sign()) * (px - benchmark) > 0.0);
+    /// assert_eq!(Side::Buy.sign(), 1);
+    /// ```
     pub fn sign(self) -> i32 {
         match self {
             Side::Buy => 1,
@@ -42,6 +50,15 @@ impl Side {
     }
 
     /// Whether price `a` is at least as good as price `b` for a taker on this side.
+    ///
+    /// ```
+    /// use rust_decimal::Decimal;
+    /// use venues::Side;
+    /// let (hi, lo) = (Decimal::new(10001, 4), Decimal::new(9999, 4));
+    /// assert!(Side::Sell.at_least_as_good(hi, lo));
+    /// assert!(Side::Buy.at_least_as_good(lo, hi));
+    /// assert!(Side::Buy.at_least_as_good(lo, lo));
+    /// ```
     pub fn at_least_as_good(self, a: rust_decimal::Decimal, b: rust_decimal::Decimal) -> bool {
         match self {
             Side::Buy => a <= b,
