@@ -109,6 +109,8 @@ pub struct RouteBook {
     tiers_f: Vec<Vec<(f64, f64)>>,
     /// Per venue: its fixed cost in `f64`.
     fixed_f: Vec<f64>,
+    /// Per venue: its curve segments as (cost, qty) in `f64` (empty for tiers).
+    curve_f: Vec<Vec<(f64, f64)>>,
 }
 
 impl RouteBook {
@@ -147,11 +149,22 @@ impl RouteBook {
             .iter()
             .map(|v| v.fixed_cost.to_f64().unwrap_or(f64::INFINITY))
             .collect();
+        let curve_f = venues
+            .iter()
+            .map(|v| match &v.shape {
+                RouteShape::Curve(segs) => segs
+                    .iter()
+                    .map(|s| (s.cost, s.qty.to_f64().unwrap_or(0.0)))
+                    .collect(),
+                RouteShape::Tiers(_) => Vec::new(),
+            })
+            .collect();
         Self {
             venues,
             merged,
             tiers_f,
             fixed_f,
+            curve_f,
         }
     }
 
@@ -311,9 +324,7 @@ impl Router {
                 continue;
             }
             match venue.shape {
-                RouteShape::Curve(_)
-                    if venue.fixed_cost > Decimal::ZERO && self.fixed.len() < MAX_FIXED =>
-                {
+                RouteShape::Curve(_) if book.fixed_f[v] > 0.0 && self.fixed.len() < MAX_FIXED => {
                     self.fixed.push(v)
                 }
                 RouteShape::Tiers(ref t) if !t.is_empty() => self.dealers.push(v),
@@ -344,7 +355,7 @@ impl Router {
             let (mut cum, mut last) = (0.0f64, f64::INFINITY);
             for m in &book.merged {
                 let v = m.venue as usize;
-                if venues[v].fixed_cost > Decimal::ZERO {
+                if book.fixed_f[v] > 0.0 {
                     continue;
                 }
                 if m.cost > limit_cost || cum >= q {
@@ -360,28 +371,25 @@ impl Router {
             if cum >= q { last } else { f64::INFINITY }
         };
         if base_lambda.is_finite() {
-            let merged = &book.merged;
             let cap_f = &self.cap_f;
             let fixed_f = &book.fixed_f;
+            let curve_f = &book.curve_f;
             self.fixed.retain(|&f| {
                 let (mut saving, mut left) = (0.0f64, cap_f[f]);
-                for m in merged.iter().filter(|m| m.venue as usize == f) {
-                    if m.cost >= base_lambda || left <= 0.0 {
+                for &(cost, qty) in &curve_f[f] {
+                    if cost >= base_lambda || left <= 0.0 {
                         break;
                     }
-                    let t = m.qty.min(left);
-                    saving += (base_lambda - m.cost) * t;
+                    let t = qty.min(left);
+                    saving += (base_lambda - cost) * t;
                     left -= t;
                 }
                 saving > fixed_f[f]
             });
         }
         self.venue_bit.clear();
-        self.venue_bit.extend(
-            venues
-                .iter()
-                .map(|v| if v.fixed_cost > Decimal::ZERO { OFF } else { 0 }),
-        );
+        self.venue_bit
+            .extend(book.fixed_f.iter().map(|&f| if f > 0.0 { OFF } else { 0 }));
         for (bit, &f) in self.fixed.iter().enumerate() {
             self.venue_bit[f] = bit as u8 + 1;
         }
@@ -425,15 +433,13 @@ impl Router {
                 self.skip_left[f] = left;
                 self.cap_left[f] -= left;
                 forced_q += left;
-                if let RouteShape::Curve(segs) = &venues[f].shape {
-                    for seg in segs {
-                        if left <= 0.0 {
-                            break;
-                        }
-                        let t = seg.qty.to_f64().unwrap_or(0.0).min(left);
-                        forced_c += t * seg.cost;
-                        left -= t;
+                for &(cost, qty) in &book.curve_f[f] {
+                    if left <= 0.0 {
+                        break;
                     }
+                    let t = qty.min(left);
+                    forced_c += t * cost;
+                    left -= t;
                 }
             }
             if forced_q > q * (1.0 + 1e-12) {
