@@ -6,6 +6,7 @@ pub mod clock;
 pub mod domain;
 pub mod engine;
 pub mod ingress;
+pub mod pmm_quote;
 pub mod report;
 pub mod router;
 pub mod scenario;

@@ -6,6 +6,7 @@ use sor::scenario::Scenario;
 use sor::sim::{Pace, run};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use venues::pmm::MathVersion;
 
 /// Smart order router and execution gateway.
 #[derive(Debug, Parser)]
@@ -34,6 +35,34 @@ enum Command {
         #[arg(long, default_value_t = 1.0, requires = "realtime", value_parser = parse_speed)]
         speed: f64,
     },
+    /// On-chain PMM pool tools.
+    Pmm {
+        #[command(subcommand)]
+        command: PmmCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum PmmCommand {
+    /// Quote DODO V2 PMM pools exactly as the contract would: JSON lines on stdin, one
+    /// answer per line on stdout (../shared/specs/cli-contract.md).
+    Quote {
+        /// The pool template's math revision: 2021-01, 2021-12, 2022-04 or 2024-01.
+        #[arg(long = "math", default_value = "2024-01", value_parser = parse_math)]
+        math: MathVersion,
+    },
+}
+
+fn parse_math(s: &str) -> Result<MathVersion, String> {
+    match s {
+        "2021-01" => Ok(MathVersion::V2021_01),
+        "2021-12" => Ok(MathVersion::V2021_12),
+        "2022-04" => Ok(MathVersion::V2022_04),
+        "2024-01" => Ok(MathVersion::V2024_01),
+        other => Err(format!(
+            "{other:?} is not 2021-01, 2021-12, 2022-04 or 2024-01"
+        )),
+    }
 }
 
 fn parse_speed(s: &str) -> Result<f64, String> {
@@ -68,6 +97,20 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
+        Command::Pmm {
+            command: PmmCommand::Quote { math },
+        } => {
+            let stdin = std::io::stdin().lock();
+            let stdout = std::io::stdout().lock();
+            match sor::pmm_quote::run(stdin, stdout, math) {
+                Ok(_) => ExitCode::SUCCESS,
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: pmm quote: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
         Command::Run {
             scenario,
             json,

@@ -14,7 +14,8 @@ use serde::de::{self, Deserializer, Visitor};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::str::FromStr;
-use venues::pool_math::ApproxPmm;
+use venues::pmm::{self, FeeRates, MathVersion, PmmState, RState, U256};
+use venues::pool_math::{ApproxPmm, ExactPmm};
 use venues::sim::{BookConfig, BookSim, PoolConfig, PoolSim, RfqConfig, RfqDealerSim, VenueSim};
 use venues::{Level, Nanos, Side, VenueId, VenueKind};
 
@@ -174,6 +175,44 @@ struct PoolFile {
     quote_decimals: u32,
 }
 
+/// An unsigned integer of up to 256 bits, written as a string of decimal digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RawUint(pub U256);
+
+impl<'de> Deserialize<'de> for RawUint {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if s.is_empty() || s.len() > 78 || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(de::Error::custom(format!(
+                "{s:?} is not an unsigned integer in decimal digits"
+            )));
+        }
+        U256::from_str_radix(&s, 10)
+            .map(RawUint)
+            .map_err(|_| de::Error::custom(format!("{s} does not fit in 256 bits")))
+    }
+}
+
+/// A DODO V2 pool's state as the contract holds it (raw units, 1e18-scaled rates).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PmmFile {
+    i: RawUint,
+    k: RawUint,
+    b: RawUint,
+    q: RawUint,
+    b0: RawUint,
+    q0: RawUint,
+    r: String,
+    lp_fee_rate: RawUint,
+    #[serde(default)]
+    mt_fee_rate: Option<RawUint>,
+    base_decimals: u32,
+    quote_decimals: u32,
+    #[serde(default)]
+    math: Option<String>,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "lowercase")]
 enum KindFile {
@@ -204,6 +243,7 @@ struct VenueFile {
     capacity: Option<Dec>,
     // pool
     pool: Option<PoolFile>,
+    pmm: Option<PmmFile>,
     gas_cost: Option<Dec>,
     gas_asset: Option<String>,
     samples: Option<usize>,
@@ -611,6 +651,7 @@ fn build_venue(
                 ("last_look_reject", v.last_look_reject.is_some()),
                 ("capacity", v.capacity.is_some()),
                 ("pool", v.pool.is_some()),
+                ("pmm", v.pmm.is_some()),
                 ("gas_cost", v.gas_cost.is_some()),
                 ("samples", v.samples.is_some()),
             ] {
@@ -664,6 +705,7 @@ fn build_venue(
                 ("replenish_per_sec", v.replenish_per_sec.is_some()),
                 ("depth", v.depth.is_some()),
                 ("pool", v.pool.is_some()),
+                ("pmm", v.pmm.is_some()),
                 ("gas_cost", v.gas_cost.is_some()),
                 ("samples", v.samples.is_some()),
             ] {
@@ -739,47 +781,6 @@ fn build_venue(
             ] {
                 no(field, name, set, "pool")?;
             }
-            let Some(p) = &v.pool else {
-                return err(format!("{field}.pool"), "a pool venue needs its pool state");
-            };
-            let pos = |name: &str, d: Dec| -> Result<Decimal, ScenarioError> {
-                if d.0 <= Decimal::ZERO {
-                    return err(format!("{field}.pool.{name}"), "must be greater than 0");
-                }
-                Ok(d.0)
-            };
-            if p.k.0 < Decimal::ZERO || p.k.0 > Decimal::ONE {
-                return err(format!("{field}.pool.k"), "must be between 0 and 1");
-            }
-            if p.lp_fee_rate.0 < Decimal::ZERO || p.lp_fee_rate.0 >= Decimal::ONE {
-                return err(
-                    format!("{field}.pool.lp_fee_rate"),
-                    "must be between 0 and 1 (0.0003 is 3 bps)",
-                );
-            }
-            if p.base_decimals > 18 || p.quote_decimals > 18 {
-                return err(format!("{field}.pool"), "token decimals must be at most 18");
-            }
-            if p.base_decimals < inst.qty_scale {
-                return err(
-                    format!("{field}.pool.base_decimals"),
-                    format!(
-                        "{} is fewer than the {} decimal places of a {} quantity",
-                        p.base_decimals, inst.qty_scale, inst.id
-                    ),
-                );
-            }
-            let math = ApproxPmm {
-                i: pos("i", p.i)?,
-                k: p.k.0,
-                base_reserve: pos("base_reserve", p.base_reserve)?,
-                quote_reserve: pos("quote_reserve", p.quote_reserve)?,
-                base_target: pos("base_target", p.base_target)?,
-                quote_target: pos("quote_target", p.quote_target)?,
-                lp_fee_rate: p.lp_fee_rate.0,
-                base_decimals: p.base_decimals,
-                quote_decimals: p.quote_decimals,
-            };
             let gas = v.gas_cost.map_or(Decimal::ZERO, |g| g.0);
             if gas < Decimal::ZERO {
                 return err(format!("{field}.gas_cost"), "must be ≥ 0");
@@ -788,21 +789,157 @@ fn build_venue(
             if !(2..=256).contains(&samples) {
                 return err(format!("{field}.samples"), "must be between 2 and 256");
             }
-            Ok((
-                VenueKind::Pool,
-                Box::new(PoolSim::new(
-                    PoolConfig {
-                        id: VenueId(id),
-                        instrument: inst.id.clone(),
-                        gas_cost: gas,
-                        gas_asset: v.gas_asset.clone().unwrap_or_else(|| "USD".into()),
-                        samples,
-                    },
-                    math,
-                )),
-            ))
+            let config = PoolConfig {
+                id: VenueId(id),
+                instrument: inst.id.clone(),
+                gas_cost: gas,
+                gas_asset: v.gas_asset.clone().unwrap_or_else(|| "USD".into()),
+                samples,
+            };
+            let sim: Box<dyn VenueSim> = match (&v.pool, &v.pmm) {
+                (Some(p), None) => Box::new(PoolSim::new(config, approx_pool(field, inst, p)?)),
+                (None, Some(p)) => Box::new(PoolSim::new(config, exact_pool(field, inst, p)?)),
+                (Some(_), Some(_)) => {
+                    return err(
+                        format!("{field}.pmm"),
+                        "give either pmm (exact) or pool (approximate), not both",
+                    );
+                }
+                (None, None) => {
+                    return err(
+                        format!("{field}.pmm"),
+                        "a pool venue needs its state: pmm (exact contract state) or pool (approximate)",
+                    );
+                }
+            };
+            Ok((VenueKind::Pool, sim))
         }
     }
+}
+
+/// The approximate pool of a `pool = {…}` table.
+fn approx_pool(field: &str, inst: &Instrument, p: &PoolFile) -> Result<ApproxPmm, ScenarioError> {
+    let pos = |name: &str, d: Dec| -> Result<Decimal, ScenarioError> {
+        if d.0 <= Decimal::ZERO {
+            return err(format!("{field}.pool.{name}"), "must be greater than 0");
+        }
+        Ok(d.0)
+    };
+    if p.k.0 < Decimal::ZERO || p.k.0 > Decimal::ONE {
+        return err(format!("{field}.pool.k"), "must be between 0 and 1");
+    }
+    if p.lp_fee_rate.0 < Decimal::ZERO || p.lp_fee_rate.0 >= Decimal::ONE {
+        return err(
+            format!("{field}.pool.lp_fee_rate"),
+            "must be between 0 and 1 (0.0003 is 3 bps)",
+        );
+    }
+    if p.base_decimals > 18 || p.quote_decimals > 18 {
+        return err(format!("{field}.pool"), "token decimals must be at most 18");
+    }
+    if p.base_decimals < inst.qty_scale {
+        return err(
+            format!("{field}.pool.base_decimals"),
+            format!(
+                "{} is fewer than the {} decimal places of a {} quantity",
+                p.base_decimals, inst.qty_scale, inst.id
+            ),
+        );
+    }
+    let math = ApproxPmm {
+        i: pos("i", p.i)?,
+        k: p.k.0,
+        base_reserve: pos("base_reserve", p.base_reserve)?,
+        quote_reserve: pos("quote_reserve", p.quote_reserve)?,
+        base_target: pos("base_target", p.base_target)?,
+        quote_target: pos("quote_target", p.quote_target)?,
+        lp_fee_rate: p.lp_fee_rate.0,
+        base_decimals: p.base_decimals,
+        quote_decimals: p.quote_decimals,
+    };
+    Ok(math)
+}
+
+/// The exact pool of a `pmm = {…}` table: the contract's state, checked the way the
+/// contract would accept it.
+fn exact_pool(field: &str, inst: &Instrument, p: &PmmFile) -> Result<ExactPmm, ScenarioError> {
+    let f = |name: &str| format!("{field}.pmm.{name}");
+    let e18 = U256::from(10u64).pow(U256::from(18u64));
+    if p.i.0.is_zero() || p.i.0 > e18 * e18 {
+        return err(f("i"), "must be greater than 0 and at most 1e36");
+    }
+    if p.k.0 > e18 {
+        return err(f("k"), "must be at most 1e18 (1.0)");
+    }
+    let mt = p.mt_fee_rate.map_or(U256::ZERO, |m| m.0);
+    if p.lp_fee_rate.0.saturating_add(mt) > e18 {
+        return err(
+            f("lp_fee_rate"),
+            "lp_fee_rate + mt_fee_rate must be at most 1e18",
+        );
+    }
+    let max112 = (U256::from(1u64) << 112) - U256::from(1u64);
+    for (name, v) in [("b", p.b.0), ("q", p.q.0), ("b0", p.b0.0), ("q0", p.q0.0)] {
+        if v > max112 {
+            return err(f(name), "must fit in 112 bits, as the contract stores it");
+        }
+    }
+    if p.base_decimals > 36 || p.quote_decimals > 36 {
+        return err(
+            field.to_owned() + ".pmm",
+            "token decimals must be at most 36",
+        );
+    }
+    if p.base_decimals < inst.qty_scale {
+        return err(
+            f("base_decimals"),
+            format!(
+                "{} is fewer than the {} decimal places of a {} quantity",
+                p.base_decimals, inst.qty_scale, inst.id
+            ),
+        );
+    }
+    let r = p.r.parse::<RState>().map_err(|_| {
+        ScenarioError(format!(
+            "{}: {:?} is not ONE, ABOVE_ONE or BELOW_ONE",
+            f("r"),
+            p.r
+        ))
+    })?;
+    let version = match p.math.as_deref() {
+        None => MathVersion::V2024_01,
+        Some(m) => m.parse::<MathVersion>().map_err(|_| {
+            ScenarioError(format!(
+                "{}: {m:?} is not 2021-01, 2021-12, 2022-04 or 2024-01",
+                f("math")
+            ))
+        })?,
+    };
+    let state = PmmState {
+        i: p.i.0,
+        k: p.k.0,
+        b: p.b.0,
+        q: p.q.0,
+        b0: p.b0.0,
+        q0: p.q0.0,
+        r,
+    };
+    if let Err(revert) = pmm::adjusted_state(&state, version) {
+        return err(
+            field.to_owned() + ".pmm",
+            format!("this state makes every quote revert ({revert})"),
+        );
+    }
+    Ok(ExactPmm {
+        state,
+        fees: FeeRates {
+            lp_fee_rate: p.lp_fee_rate.0,
+            mt_fee_rate: mt,
+        },
+        version,
+        base_decimals: p.base_decimals,
+        quote_decimals: p.quote_decimals,
+    })
 }
 
 #[cfg(test)]
@@ -1006,6 +1143,83 @@ qty = "150"
             "{e}"
         );
         assert!(parse(&pool.replacen("base_decimals = 2", "base_decimals = 6", 1)).is_ok());
+    }
+
+    const PMM: &str = r#"pmm = { i = "1000000000000000000", k = "500000000000000000", b = "1000000000", q = "1000000000", b0 = "1000000000", q0 = "1000000000", r = "ONE", lp_fee_rate = "300000000000000", base_decimals = 6, quote_decimals = 6 }"#;
+
+    fn exact_pool(pmm: &str) -> Result<Scenario, String> {
+        parse(
+            &BASE
+                .replacen("kind = \"book\"", "kind = \"pool\"\ngas_cost = \"0.01\"", 1)
+                .replacen("taker_fee_bps = \"2\"\n", "", 1)
+                .replacen(
+                    "bids = [[\"0.9999\", \"100\"], [\"0.9998\", \"100\"]]",
+                    pmm,
+                    1,
+                ),
+        )
+    }
+
+    #[test]
+    fn an_exact_pool_state_is_checked_as_the_contract_would() {
+        assert!(exact_pool(PMM).is_ok(), "{:?}", exact_pool(PMM).err());
+        let cases = [
+            (
+                r#"k = "500000000000000000""#,
+                r#"k = "2000000000000000000""#,
+                "venues[0].pmm.k: must be at most 1e18",
+            ),
+            (
+                r#"r = "ONE""#,
+                r#"r = "TWO""#,
+                "venues[0].pmm.r: \"TWO\" is not ONE",
+            ),
+            (
+                r#"i = "1000000000000000000""#,
+                r#"i = "0""#,
+                "venues[0].pmm.i: must be greater than 0",
+            ),
+            (
+                r#"i = "1000000000000000000""#,
+                r#"i = "1e18""#,
+                "venues[0].pmm.i: \"1e18\" is not an unsigned integer",
+            ),
+            (
+                r#"r = "ONE""#,
+                r#"r = "BELOW_ONE""#,
+                "venues[0].pmm: this state makes every quote revert (SUB_ERROR)",
+            ),
+            (
+                r#"lp_fee_rate = "300000000000000""#,
+                r#"lp_fee_rate = "300000000000000", math = "1999""#,
+                "venues[0].pmm.math",
+            ),
+        ];
+        for (from, to, want) in cases {
+            let pmm = if want.contains("SUB_ERROR") {
+                PMM.replace(from, to)
+                    .replacen(r#"b = "1000000000""#, r#"b = "999""#, 1)
+            } else {
+                PMM.replace(from, to)
+            };
+            let e = exact_pool(&pmm).err().unwrap_or_default();
+            assert!(e.starts_with(want), "{to}: got {e:?}");
+        }
+        let both = format!(
+            "{PMM}\npool = {{ i = \"1\", k = \"0.5\", base_reserve = \"1\", quote_reserve = \"1\", base_target = \"1\", quote_target = \"1\", lp_fee_rate = \"0\", base_decimals = 6, quote_decimals = 6 }}"
+        );
+        assert!(
+            exact_pool(&both)
+                .err()
+                .unwrap_or_default()
+                .contains("not both")
+        );
+        assert!(
+            exact_pool("")
+                .err()
+                .unwrap_or_default()
+                .starts_with("venues[0].pmm: a pool venue needs its state")
+        );
     }
 
     #[test]

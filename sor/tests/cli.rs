@@ -133,3 +133,36 @@ fn the_seed_flag_is_used_and_the_text_report_prints() {
         "{text}"
     );
 }
+
+#[test]
+fn pmm_quote_answers_line_by_line_and_exits_0() {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sor"))
+        .args(["pmm", "quote"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let dsp = r#"{"side": "sell_quote", "amount": "100000000000000000000", "state": {"i": "1000000000000000000", "k": "100000000000000000", "b": "1000000000000000000000", "q": "1000000000000000000000", "b0": "1000000000000000000000", "q0": "1000000000000000000000", "r": "ONE", "lp_fee_rate": "0", "mt_fee_rate": "0"}}"#;
+    let input = format!("{dsp}\n{{broken\n{dsp}\n");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let lines: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0]["receive"], "98914196817061816111");
+    assert_eq!(lines[1]["error"], "invalid_input");
+    assert_eq!(lines[2], lines[0]);
+    let o = sor(&["pmm", "quote", "--math", "1999-01"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(stderr(&o).trim_end().lines().count(), 1);
+}

@@ -13,6 +13,7 @@
 
 mod curve;
 mod order;
+pub mod pmm;
 pub mod pool_math;
 pub mod sim;
 

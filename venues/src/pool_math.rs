@@ -1,11 +1,15 @@
 //! Pool quote math behind one interface, so the exact DODO V2 math can replace the
 //! approximation without touching the router or the simulator.
 //!
-//! [`ApproxPmm`] is the core's stand-in: the PMM integral `i·Δ·(1 − k + k·B0²/(B·(B+Δ)))`
-//! in decimal arithmetic, floored to the token's decimals, with the LP fee taken from the
-//! output. It has the shape of the real curve (price `i` near target, worse with size,
-//! steeper with `k`) but not its exact rounding or R-state logic.
+//! - [`ExactPmm`] is the DODO V2 contract math ([`crate::pmm`]), bit for bit, on the
+//!   pool's raw integer state; amounts cross this interface as token amounts
+//!   (`Decimal`) at the tokens' decimals.
+//! - [`ApproxPmm`] is the core's stand-in: the PMM integral
+//!   `i·Δ·(1 − k + k·B0²/(B·(B+Δ)))` in decimal arithmetic, floored to the token's
+//!   decimals, with the LP fee taken from the output. It has the shape of the real curve
+//!   but not its exact rounding or R-state logic; scenarios may still use it.
 
+use crate::pmm::{self, FeeRates, MathVersion, PmmState, U256};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Deserialize;
 
@@ -26,6 +30,9 @@ pub enum PoolError {
     /// Arithmetic overflowed.
     #[error("arithmetic overflow")]
     Overflow,
+    /// The pool contract would revert, with its reason.
+    #[error("revert: {0}")]
+    Revert(pmm::Revert),
 }
 
 /// A pool's quote math: what a trader receives, and the state change of a trade.
@@ -181,10 +188,189 @@ impl PoolMath for ApproxPmm {
     }
 }
 
+/// A DODO V2 pool quoted with the contract's exact math.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExactPmm {
+    /// The pool state in raw units, as `getPMMState` returns it or storage holds it.
+    pub state: PmmState,
+    /// LP and maintainer fee rates (1e18 = 100%).
+    pub fees: FeeRates,
+    /// The pool template's math revision.
+    pub version: MathVersion,
+    /// Base token decimals.
+    pub base_decimals: u32,
+    /// Quote token decimals.
+    pub quote_decimals: u32,
+}
+
+/// A token amount in the token's smallest unit; it must be positive and on the token's
+/// decimals.
+fn to_raw(amount: Decimal, decimals: u32) -> Result<U256, PoolError> {
+    let n = amount.normalize();
+    if n <= Decimal::ZERO || n.scale() > decimals {
+        return Err(PoolError::InvalidAmount(amount));
+    }
+    let mantissa = u128::try_from(n.mantissa()).map_err(|_| PoolError::InvalidAmount(amount))?;
+    let scale = U256::from(10u64)
+        .checked_pow(U256::from(decimals - n.scale()))
+        .ok_or(PoolError::Overflow)?;
+    U256::from(mantissa)
+        .checked_mul(scale)
+        .ok_or(PoolError::Overflow)
+}
+
+/// A raw amount as a token amount.
+fn from_raw(raw: U256, decimals: u32) -> Result<Decimal, PoolError> {
+    let v = i128::try_from(raw).map_err(|_| PoolError::Overflow)?;
+    Decimal::try_from_i128_with_scale(v, decimals).map_err(|_| PoolError::Overflow)
+}
+
+impl ExactPmm {
+    fn quote(&self, base_in: bool, amount: Decimal) -> Result<(U256, pmm::SellQuote), PoolError> {
+        let decimals = if base_in {
+            self.base_decimals
+        } else {
+            self.quote_decimals
+        };
+        let raw = to_raw(amount, decimals)?;
+        let q = if base_in {
+            pmm::query_sell_base(&self.state, &self.fees, raw, self.version)
+        } else {
+            pmm::query_sell_quote(&self.state, &self.fees, raw, self.version)
+        }
+        .map_err(PoolError::Revert)?;
+        Ok((raw, q))
+    }
+
+    /// Applies an executed sell the way the contract does: the input reserve grows by
+    /// what was paid, the output reserve falls by what was received plus the maintainer
+    /// fee, and only a change of R rewrites R and the input side's target.
+    fn apply(&mut self, base_in: bool, paid: U256, q: &pmm::SellQuote) -> Result<(), PoolError> {
+        let out = q.receive.checked_add(q.mt_fee).ok_or(PoolError::Overflow)?;
+        let s = &mut self.state;
+        let (input, output, target) = if base_in {
+            (&mut s.b, &mut s.q, &mut s.b0)
+        } else {
+            (&mut s.q, &mut s.b, &mut s.q0)
+        };
+        *input = input.checked_add(paid).ok_or(PoolError::Overflow)?;
+        *output = output
+            .checked_sub(out)
+            .ok_or(PoolError::InsufficientReserve {
+                needed: Decimal::ZERO,
+                reserve: Decimal::ZERO,
+            })?;
+        if q.new_r != s.r {
+            *target = q.new_target;
+            s.r = q.new_r;
+        }
+        Ok(())
+    }
+}
+
+impl PoolMath for ExactPmm {
+    fn query_sell_base(&self, amount: Decimal) -> Result<Decimal, PoolError> {
+        let (_, q) = self.quote(true, amount)?;
+        from_raw(q.receive, self.quote_decimals)
+    }
+
+    fn query_sell_quote(&self, amount: Decimal) -> Result<Decimal, PoolError> {
+        let (_, q) = self.quote(false, amount)?;
+        from_raw(q.receive, self.base_decimals)
+    }
+
+    fn sell_base(&mut self, amount: Decimal) -> Result<Decimal, PoolError> {
+        let (raw, q) = self.quote(true, amount)?;
+        let got = from_raw(q.receive, self.quote_decimals)?;
+        self.apply(true, raw, &q)?;
+        Ok(got)
+    }
+
+    fn sell_quote(&mut self, amount: Decimal) -> Result<Decimal, PoolError> {
+        let (raw, q) = self.quote(false, amount)?;
+        let got = from_raw(q.receive, self.base_decimals)?;
+        self.apply(false, raw, &q)?;
+        Ok(got)
+    }
+
+    fn base_decimals(&self) -> u32 {
+        self.base_decimals
+    }
+
+    fn quote_decimals(&self) -> u32 {
+        self.quote_decimals
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pmm::RState;
     use rust_decimal_macros::dec;
+
+    fn exact() -> ExactPmm {
+        let e18 = U256::from(10u64).pow(U256::from(18u64));
+        ExactPmm {
+            state: PmmState {
+                i: e18,
+                k: e18 / U256::from(10u64),
+                b: U256::from(1000u64) * e18,
+                q: U256::from(1000u64) * e18,
+                b0: U256::from(1000u64) * e18,
+                q0: U256::from(1000u64) * e18,
+                r: RState::One,
+            },
+            fees: FeeRates {
+                lp_fee_rate: U256::ZERO,
+                mt_fee_rate: U256::ZERO,
+            },
+            version: MathVersion::V2024_01,
+            base_decimals: 18,
+            quote_decimals: 18,
+        }
+    }
+
+    #[test]
+    fn exact_math_through_the_token_interface() {
+        // DODO's DSP test: selling 100 quote buys 98.914196817061816111 base.
+        let mut p = exact();
+        assert_eq!(
+            p.query_sell_quote(dec!(100)),
+            Ok(dec!(98.914196817061816111))
+        );
+        let got = p.sell_quote(dec!(100)).unwrap();
+        assert_eq!(got, dec!(98.914196817061816111));
+        assert_eq!(p.state.r, RState::AboveOne);
+        assert_eq!(
+            p.state.q,
+            U256::from(1100u64) * U256::from(10u64).pow(U256::from(18u64))
+        );
+        // Selling it back returns the 100 within dust: the target re-derivation's floors
+        // leave B0 - B two wei short of what was bought, so the sale crosses R = ONE.
+        let back = p.query_sell_base(got).unwrap();
+        assert!((back - dec!(100)).abs() < dec!(0.000000001), "{back}");
+    }
+
+    #[test]
+    fn amounts_off_the_token_decimals_or_reverts_are_errors() {
+        let mut six = exact();
+        six.base_decimals = 6;
+        assert!(matches!(
+            six.query_sell_base(dec!(0.0000001)),
+            Err(PoolError::InvalidAmount(_))
+        ));
+        assert!(matches!(
+            six.query_sell_base(dec!(0)),
+            Err(PoolError::InvalidAmount(_))
+        ));
+        let mut stale = exact();
+        stale.state.r = RState::BelowOne;
+        stale.state.b = U256::from(1u64);
+        assert_eq!(
+            stale.query_sell_base(dec!(1)),
+            Err(PoolError::Revert(pmm::Revert::SubError))
+        );
+    }
 
     pub(crate) fn pool() -> ApproxPmm {
         ApproxPmm {
