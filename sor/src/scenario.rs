@@ -15,8 +15,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::str::FromStr;
 use venues::pmm::{self, FeeRates, MathVersion, PmmState, RState, U256};
-use venues::pool_math::{ApproxPmm, ExactPmm};
-use venues::sim::{BookConfig, BookSim, PoolConfig, PoolSim, RfqConfig, RfqDealerSim, VenueSim};
+use venues::pool_math::{ApproxPmm, ExactPmm, SharedPool};
+use venues::sim::{
+    BookConfig, BookSim, Hop, PoolConfig, PoolSim, RfqConfig, RfqDealerSim, RouteConfig, RouteSim,
+    VenueSim,
+};
 use venues::{Level, Nanos, Side, VenueId, VenueKind};
 
 const MS: Nanos = 1_000_000;
@@ -219,6 +222,7 @@ enum KindFile {
     Book,
     Rfq,
     Pool,
+    Route,
 }
 
 #[derive(Debug, Deserialize)]
@@ -247,6 +251,8 @@ struct VenueFile {
     gas_cost: Option<Dec>,
     gas_asset: Option<String>,
     samples: Option<usize>,
+    // route
+    hops: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -386,6 +392,7 @@ fn build(file: File, seed: Option<u64>) -> Result<Scenario, ScenarioError> {
 
     let mut venues = Vec::new();
     let mut specs = Vec::new();
+    let mut pools: HashMap<String, (Instrument, SharedPool)> = HashMap::new();
     let mut ids = BTreeSet::new();
     for (n, v) in file.venues.into_iter().enumerate() {
         let field = format!("venues[{n}]");
@@ -399,8 +406,14 @@ fn build(file: File, seed: Option<u64>) -> Result<Scenario, ScenarioError> {
             .get(&format!("{field}.instrument"), &v.instrument)
             .map_err(|e| ScenarioError(e.to_string()))?
             .clone();
-        let (kind, sim) =
-            build_venue(&field, v.id.clone(), &inst, &v, seed.wrapping_add(n as u64))?;
+        let (kind, sim) = build_venue(
+            &field,
+            v.id.clone(),
+            &inst,
+            &v,
+            seed.wrapping_add(n as u64),
+            &mut pools,
+        )?;
         specs.push(VenueSpec {
             id: VenueId(v.id.clone()),
             kind,
@@ -635,7 +648,11 @@ fn build_venue(
     inst: &Instrument,
     v: &VenueFile,
     seed: u64,
+    pools: &mut HashMap<String, (Instrument, SharedPool)>,
 ) -> Result<(VenueKind, Box<dyn VenueSim>), ScenarioError> {
+    if !matches!(v.kind, KindFile::Route) && v.hops.is_some() {
+        return err(format!("{field}.hops"), "only a route venue has hops");
+    }
     let fee = |name: &str, d: Option<Dec>| -> Result<Decimal, ScenarioError> {
         let x = d.map_or(Decimal::ZERO, |d| d.0);
         if x < Decimal::ZERO || x >= Decimal::from(10_000) {
@@ -796,9 +813,9 @@ fn build_venue(
                 gas_asset: v.gas_asset.clone().unwrap_or_else(|| "USD".into()),
                 samples,
             };
-            let sim: Box<dyn VenueSim> = match (&v.pool, &v.pmm) {
-                (Some(p), None) => Box::new(PoolSim::new(config, approx_pool(field, inst, p)?)),
-                (None, Some(p)) => Box::new(PoolSim::new(config, exact_pool(field, inst, p)?)),
+            let shared = match (&v.pool, &v.pmm) {
+                (Some(p), None) => SharedPool::new(approx_pool(field, inst, p)?),
+                (None, Some(p)) => SharedPool::new(exact_pool(field, inst, p)?),
                 (Some(_), Some(_)) => {
                     return err(
                         format!("{field}.pmm"),
@@ -812,9 +829,103 @@ fn build_venue(
                     );
                 }
             };
-            Ok((VenueKind::Pool, sim))
+            pools.insert(v.id.clone(), (inst.clone(), shared.clone()));
+            Ok((VenueKind::Pool, Box::new(PoolSim::new(config, shared))))
         }
+        KindFile::Route => build_route(field, id, inst, v, pools),
     }
+}
+
+/// A multi-hop route over pools declared before it: each hop sells the token the
+/// previous hop delivered, starting from the route's base and ending in its quote.
+fn build_route(
+    field: &str,
+    id: String,
+    inst: &Instrument,
+    v: &VenueFile,
+    pools: &HashMap<String, (Instrument, SharedPool)>,
+) -> Result<(VenueKind, Box<dyn VenueSim>), ScenarioError> {
+    for (name, set) in [
+        ("taker_fee_bps", v.taker_fee_bps.is_some()),
+        ("replenish_per_sec", v.replenish_per_sec.is_some()),
+        ("depth", v.depth.is_some()),
+        ("bids", v.bids.is_some()),
+        ("asks", v.asks.is_some()),
+        ("quote_validity_ms", v.quote_validity_ms.is_some()),
+        ("accept_delay_ms", v.accept_delay_ms.is_some()),
+        ("last_look_reject", v.last_look_reject.is_some()),
+        ("capacity", v.capacity.is_some()),
+        ("pool", v.pool.is_some()),
+        ("pmm", v.pmm.is_some()),
+    ] {
+        no(field, name, set, "route")?;
+    }
+    let Some(names) = v.hops.as_ref().filter(|h| h.len() >= 2) else {
+        return err(
+            format!("{field}.hops"),
+            "a route needs at least two pools, in order",
+        );
+    };
+    if names.len() > 4 {
+        return err(format!("{field}.hops"), "a route has at most 4 hops");
+    }
+    let mut asset = inst.base.clone();
+    let mut hops = Vec::with_capacity(names.len());
+    for (k, name) in names.iter().enumerate() {
+        let Some((pool_inst, pool)) = pools.get(name) else {
+            return err(
+                format!("{field}.hops[{k}]"),
+                format!("{name:?} is not a pool venue declared before this route"),
+            );
+        };
+        let sell_base = if asset == pool_inst.base {
+            true
+        } else if asset == pool_inst.quote {
+            false
+        } else {
+            return err(
+                format!("{field}.hops[{k}]"),
+                format!("pool {name} ({}) does not trade {asset}", pool_inst.id),
+            );
+        };
+        asset = if sell_base {
+            pool_inst.quote.clone()
+        } else {
+            pool_inst.base.clone()
+        };
+        hops.push(Hop {
+            pool: pool.clone(),
+            sell_base,
+        });
+    }
+    if asset != inst.quote {
+        return err(
+            format!("{field}.hops"),
+            format!(
+                "the route ends in {asset}, not in {} ({})",
+                inst.quote, inst.id
+            ),
+        );
+    }
+    let gas = v.gas_cost.map_or(Decimal::ZERO, |g| g.0);
+    if gas < Decimal::ZERO {
+        return err(format!("{field}.gas_cost"), "must be ≥ 0");
+    }
+    let samples = v.samples.unwrap_or(40);
+    if !(2..=256).contains(&samples) {
+        return err(format!("{field}.samples"), "must be between 2 and 256");
+    }
+    Ok((
+        VenueKind::Pool,
+        Box::new(RouteSim::new(RouteConfig {
+            id: VenueId(id),
+            instrument: inst.id.clone(),
+            hops,
+            gas_cost: gas,
+            gas_asset: v.gas_asset.clone().unwrap_or_else(|| "USD".into()),
+            samples,
+        })),
+    ))
 }
 
 /// The approximate pool of a `pool = {…}` table.
@@ -1223,6 +1334,62 @@ qty = "150"
     }
 
     #[test]
+    fn a_route_must_chain_declared_pools_from_its_base_to_its_quote() {
+        let text = include_str!("../../scenarios/corridor.toml");
+        assert!(parse(text).is_ok());
+        let hops = r#"hops = ["pool-cwusdt-cwusdc", "pool-cwusdc"]"#;
+        let cases = [
+            (
+                r#"hops = ["pool-cwusdt-cwusdc"]"#,
+                "venues[8].hops: a route needs at least two pools",
+            ),
+            (
+                r#"hops = ["pool-cwusdt-cwusdc", "nope"]"#,
+                "venues[8].hops[1]: \"nope\" is not a pool venue declared before",
+            ),
+            (
+                r#"hops = ["pool-cwusdc", "pool-cwusdt-cwusdc"]"#,
+                "venues[8].hops[0]: pool pool-cwusdc (cWUSDC/USDC) does not trade cWUSDT",
+            ),
+            (
+                r#"hops = ["pool-cwusdt-cwusdc", "dealer-a"]"#,
+                "venues[8].hops[1]: \"dealer-a\" is not a pool venue",
+            ),
+            (
+                r#"hops = ["pool-cwusdt", "pool-cwusdt-cwusdc"]"#,
+                "venues[8].hops[1]: pool pool-cwusdt-cwusdc (cWUSDT/cWUSDC) does not trade USDT",
+            ),
+        ];
+        for (to, want) in cases {
+            let e = parse(&text.replacen(hops, to, 1)).err().unwrap_or_default();
+            assert!(e.starts_with(want), "{to}: got {e:?}");
+        }
+        let ends_wrong = text.replacen(
+            r#"instrument = "cWUSDT/USDC"
+latency_ms = 2000"#,
+            r#"instrument = "cWUSDT/cWUSDC"
+latency_ms = 2000"#,
+            1,
+        );
+        let e = parse(&ends_wrong).err().unwrap_or_default();
+        assert!(
+            e.starts_with("venues[8].hops: the route ends in USDC, not in cWUSDC"),
+            "{e}"
+        );
+        let stray = text.replacen(
+            "taker_fee_bps = \"2\"",
+            "taker_fee_bps = \"2\"\nhops = [\"a\", \"b\"]",
+            1,
+        );
+        assert!(
+            parse(&stray)
+                .err()
+                .unwrap_or_default()
+                .starts_with("venues[3].hops: only a route venue")
+        );
+    }
+
+    #[test]
     fn garbage_is_one_clear_line() {
         let e = parse("this is = = not toml").err().unwrap();
         assert!(!e.contains('\n') && e.contains("line 1"), "{e}");
@@ -1234,7 +1401,7 @@ qty = "150"
     fn the_shipped_corridor_parses() {
         let text = include_str!("../../scenarios/corridor.toml");
         let s = parse(text).unwrap();
-        assert_eq!(s.venues.len(), 7);
+        assert_eq!(s.venues.len(), 9);
         assert_eq!(s.parents[0].order.qty, Decimal::from(17_780_000));
     }
 }

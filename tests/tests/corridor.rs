@@ -213,3 +213,85 @@ fn the_twap_works_in_slices_over_four_hours() {
         "within the duration"
     );
 }
+
+#[test]
+fn a_multi_hop_route_is_used_where_it_beats_the_direct_pool_after_gas() {
+    // Selling 300 USDC-equivalent: a book at 0.9990, a direct cWUSDT/USDT pool with
+    // $2.18 of depth, and a route cWUSDT -> cWUSDC -> USDC through two deep pools
+    // whose wrapped tokens trade 10 bps rich.
+    let pool = |b: &str| {
+        format!(
+            r#"pmm = {{ i = "1001000000000000000", k = "500000000000000000", b = "{b}", q = "{b}", b0 = "{b}", q0 = "{b}", r = "ONE", lp_fee_rate = "300000000000000", base_decimals = 6, quote_decimals = 6 }}"#
+        )
+    };
+    let text = format!(
+        r#"
+[valuation]
+currency = "USD"
+references = {{ USDC = "1", USDT = "1" }}
+assets = {{ cWUSDC = {{ as = "USDC", rate = "1" }}, cWUSDT = {{ as = "USDC", rate = "1" }} }}
+
+[[instruments]]
+id = "cWUSDT/USDC"
+price_scale = 8
+qty_scale = 6
+
+[[venues]]
+id = "book"
+kind = "book"
+instrument = "USDC/USD"
+taker_fee_bps = "0"
+bids = [["0.9990", "1000000"]]
+
+[[venues]]
+id = "direct"
+kind = "pool"
+instrument = "cWUSDT/USDT"
+gas_cost = "0.01"
+{direct}
+
+[[venues]]
+id = "hop1"
+kind = "pool"
+instrument = "cWUSDT/cWUSDC"
+gas_cost = "0.01"
+{deep}
+
+[[venues]]
+id = "hop2"
+kind = "pool"
+instrument = "cWUSDC/USDC"
+gas_cost = "0.01"
+{deep}
+
+[[venues]]
+id = "route"
+kind = "route"
+instrument = "cWUSDT/USDC"
+hops = ["hop1", "hop2"]
+gas_cost = "0.016"
+
+[[parents]]
+desk = "DESK1"
+client_id = "route-test"
+instrument = "USDC/USD"
+side = "sell"
+qty = "300"
+"#,
+        direct = pool("433000000"),
+        deep = pool("5000000000000"),
+    );
+    let (report, outcome) = run_text(&text, None);
+    let p = &report.parents[0];
+    check_parent(p, &outcome);
+    assert_eq!(p.status, ParentStatus::Filled);
+    assert_eq!(
+        venue(p, "direct").children,
+        0,
+        "the $2.18 pool never pays for its gas"
+    );
+    let route = venue(p, "route");
+    assert!(route.filled > Decimal::ZERO, "{:?}", p.venues);
+    // The route's all-in (two LP fees, more gas) is still better than the book.
+    assert!(route.all_in_px.unwrap() > dec!(0.9990), "{route:?}");
+}

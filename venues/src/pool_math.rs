@@ -188,6 +188,45 @@ impl PoolMath for ApproxPmm {
     }
 }
 
+/// One pool's math shared by every venue that trades through it (the pool itself and
+/// the multi-hop routes over it), so a swap by one is seen by the others.
+#[derive(Clone)]
+pub struct SharedPool(std::sync::Arc<parking_lot::Mutex<dyn PoolMath + Send>>);
+
+impl SharedPool {
+    /// Shares `math`.
+    pub fn new<M: PoolMath + Send + 'static>(math: M) -> Self {
+        Self(std::sync::Arc::new(parking_lot::Mutex::new(math)))
+    }
+}
+
+impl std::fmt::Debug for SharedPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SharedPool")
+    }
+}
+
+impl PoolMath for SharedPool {
+    fn query_sell_base(&self, amount: Decimal) -> Result<Decimal, PoolError> {
+        self.0.lock().query_sell_base(amount)
+    }
+    fn query_sell_quote(&self, amount: Decimal) -> Result<Decimal, PoolError> {
+        self.0.lock().query_sell_quote(amount)
+    }
+    fn sell_base(&mut self, amount: Decimal) -> Result<Decimal, PoolError> {
+        self.0.lock().sell_base(amount)
+    }
+    fn sell_quote(&mut self, amount: Decimal) -> Result<Decimal, PoolError> {
+        self.0.lock().sell_quote(amount)
+    }
+    fn base_decimals(&self) -> u32 {
+        self.0.lock().base_decimals()
+    }
+    fn quote_decimals(&self) -> u32 {
+        self.0.lock().quote_decimals()
+    }
+}
+
 /// A DODO V2 pool quoted with the contract's exact math.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExactPmm {

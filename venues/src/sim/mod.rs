@@ -7,10 +7,12 @@
 mod book;
 mod pool;
 mod rfq;
+mod route;
 
 pub use book::{BookConfig, BookSim};
 pub use pool::{PoolConfig, PoolSim};
 pub use rfq::{Quote, RfqConfig, RfqDealerSim};
+pub use route::{Hop, RouteConfig, RouteSim};
 
 use crate::{Liquidity, Nanos, Side, VenueId, VenueKind, VenueOrder, VenueReport};
 

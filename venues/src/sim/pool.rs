@@ -34,6 +34,74 @@ pub struct PoolSim<M> {
 /// Largest number of bisection steps for an exact-output buy.
 const MAX_BISECT: usize = 128;
 
+/// The smallest input (at `decimals` places) for which `output(input)` is at least
+/// `qty`, by bisection. An input the pool refuses (it would pay out more than it
+/// holds) counts as too much, so every size a curve shows is reachable.
+pub(crate) fn least_input_for(
+    qty: Decimal,
+    decimals: u32,
+    output: impl Fn(Decimal) -> Result<Decimal, PoolError>,
+) -> Result<Decimal, PoolError> {
+    let step = Decimal::new(1, decimals);
+    let enough = |pay: Decimal| match output(pay) {
+        Ok(out) => out >= qty,
+        Err(_) => true,
+    };
+    let mut lo = Decimal::ZERO;
+    let mut hi = qty.max(Decimal::ONE);
+    let mut grown = 0;
+    while !enough(hi) {
+        lo = hi;
+        hi = hi
+            .checked_mul(Decimal::from(2))
+            .ok_or(PoolError::Overflow)?;
+        grown += 1;
+        if grown > 64 {
+            return Err(PoolError::Overflow);
+        }
+    }
+    for _ in 0..MAX_BISECT {
+        if hi - lo <= step {
+            break;
+        }
+        let mid = ((lo + hi) / Decimal::from(2))
+            .round_dp_with_strategy(decimals, RoundingStrategy::ToZero);
+        let mid = if mid <= lo { lo + step } else { mid };
+        if enough(mid) {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    // `hi` is enough; it must also be an input the pool accepts.
+    let out = output(hi)?;
+    if out < qty {
+        return Err(PoolError::InsufficientReserve {
+            needed: qty,
+            reserve: out,
+        });
+    }
+    Ok(hi)
+}
+
+/// Whole-token sizes growing by half each step (1, 2, 3, 5, 8, 12, …), at most `n` of
+/// them: fine where a pool's price moves most, coarse in the tail.
+pub(crate) fn sample_sizes(n: usize) -> impl Iterator<Item = Decimal> {
+    let mut x = Decimal::ONE;
+    let mut last = Decimal::ZERO;
+    std::iter::from_fn(move || {
+        loop {
+            let size = x.round_dp_with_strategy(0, RoundingStrategy::AwayFromZero);
+            x = x.checked_mul(Decimal::new(15, 1))?;
+            if size > last {
+                last = size;
+                return Some(size);
+            }
+        }
+    })
+    .take(n)
+}
+
 impl<M: PoolMath> PoolSim<M> {
     /// A pool venue over `math`.
     pub fn new(config: PoolConfig, math: M) -> Self {
@@ -45,22 +113,8 @@ impl<M: PoolMath> PoolSim<M> {
         &self.math
     }
 
-    /// Whole-token sizes growing by half each step (1, 2, 3, 5, 8, 12, …), at most
-    /// `samples` of them: fine where the price moves most, coarse in the tail.
-    fn sizes(&self) -> impl Iterator<Item = Decimal> + '_ {
-        let mut x = Decimal::ONE;
-        let mut last = Decimal::ZERO;
-        std::iter::from_fn(move || {
-            loop {
-                let size = x.round_dp_with_strategy(0, RoundingStrategy::AwayFromZero);
-                x = x.checked_mul(Decimal::new(15, 1))?;
-                if size > last {
-                    last = size;
-                    return Some(size);
-                }
-            }
-        })
-        .take(self.config.samples)
+    fn sizes(&self) -> impl Iterator<Item = Decimal> {
+        sample_sizes(self.config.samples)
     }
 
     fn sell_curve(&self) -> Vec<Point> {
@@ -88,49 +142,11 @@ impl<M: PoolMath> PoolSim<M> {
         points
     }
 
-    /// The smallest quote payment that buys at least `qty` base, by bisection. A
-    /// payment the pool refuses (it would pay out more than it holds) counts as too
-    /// much, so sizes the curve shows are always reachable.
+    /// The smallest quote payment that buys at least `qty` base.
     fn quote_needed_for(&self, qty: Decimal) -> Result<Decimal, PoolError> {
-        let dp = self.math.quote_decimals();
-        let step = Decimal::new(1, dp);
-        let enough = |pay: Decimal| match self.math.query_sell_quote(pay) {
-            Ok(out) => out >= qty,
-            Err(_) => true,
-        };
-        let mut lo = Decimal::ZERO;
-        let mut hi = qty.max(Decimal::ONE);
-        let mut grown = 0;
-        while !enough(hi) {
-            lo = hi;
-            hi *= Decimal::from(2);
-            grown += 1;
-            if grown > 64 {
-                return Err(PoolError::Overflow);
-            }
-        }
-        for _ in 0..MAX_BISECT {
-            if hi - lo <= step {
-                break;
-            }
-            let mid =
-                ((lo + hi) / Decimal::from(2)).round_dp_with_strategy(dp, RoundingStrategy::ToZero);
-            let mid = if mid <= lo { lo + step } else { mid };
-            if enough(mid) {
-                hi = mid;
-            } else {
-                lo = mid;
-            }
-        }
-        // `hi` is enough; it must also be a payment the pool accepts.
-        let out = self.math.query_sell_quote(hi)?;
-        if out < qty {
-            return Err(PoolError::InsufficientReserve {
-                needed: qty,
-                reserve: out,
-            });
-        }
-        Ok(hi)
+        least_input_for(qty, self.math.quote_decimals(), |pay| {
+            self.math.query_sell_quote(pay)
+        })
     }
 
     fn filled(&self, qty: Decimal, amount: Decimal) -> Vec<VenueReport> {
