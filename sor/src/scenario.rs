@@ -178,6 +178,75 @@ struct PoolFile {
     quote_decimals: u32,
 }
 
+/// What one swap transaction burns: gas units at a gas price, paid in the chain's
+/// native token (valued at its reference price).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GasFile {
+    units: u64,
+    price_gwei: Dec,
+    #[serde(default = "default_native")]
+    native: String,
+}
+
+fn default_native() -> String {
+    "ETH".into()
+}
+
+/// The fixed cost per swap and its asset: `gas = { units, price_gwei, native }`
+/// (units × price × 1e-9 native tokens) or `gas_cost` in `gas_asset` (USD by default).
+fn gas_of(
+    field: &str,
+    v: &VenueFile,
+    valuation: &Valuation,
+) -> Result<(Decimal, String), ScenarioError> {
+    let (cost, asset) = match (&v.gas, v.gas_cost) {
+        (Some(_), Some(_)) => {
+            return err(
+                format!("{field}.gas"),
+                "give either gas or gas_cost, not both",
+            );
+        }
+        (Some(g), None) => {
+            if v.gas_asset.is_some() {
+                return err(
+                    format!("{field}.gas_asset"),
+                    "with gas = {…} the asset is gas.native",
+                );
+            }
+            if g.units == 0 || g.price_gwei.0 < Decimal::ZERO {
+                return err(
+                    format!("{field}.gas"),
+                    "units must be greater than 0 and price_gwei at least 0",
+                );
+            }
+            let native = Decimal::from(g.units)
+                .checked_mul(g.price_gwei.0)
+                .map(|x| x / Decimal::from(1_000_000_000u64))
+                .ok_or_else(|| {
+                    ScenarioError(format!("{field}.gas: units × price_gwei overflows"))
+                })?;
+            (native, g.native.clone())
+        }
+        (None, c) => (
+            c.map_or(Decimal::ZERO, |c| c.0),
+            v.gas_asset.clone().unwrap_or_else(|| "USD".into()),
+        ),
+    };
+    if cost < Decimal::ZERO {
+        return err(format!("{field}.gas_cost"), "must be ≥ 0");
+    }
+    if !cost.is_zero()
+        && let Err(e) = valuation.reference(&asset)
+    {
+        return err(
+            format!("{field}.gas"),
+            format!("the cost cannot be valued: {e} (add it under [valuation.references])"),
+        );
+    }
+    Ok((cost, asset))
+}
+
 /// An unsigned integer of up to 256 bits, written as a string of decimal digits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RawUint(pub U256);
@@ -250,6 +319,7 @@ struct VenueFile {
     pmm: Option<PmmFile>,
     gas_cost: Option<Dec>,
     gas_asset: Option<String>,
+    gas: Option<GasFile>,
     samples: Option<usize>,
     // route
     hops: Option<Vec<String>>,
@@ -413,6 +483,7 @@ fn build(file: File, seed: Option<u64>) -> Result<Scenario, ScenarioError> {
             &v,
             seed.wrapping_add(n as u64),
             &mut pools,
+            &valuation,
         )?;
         specs.push(VenueSpec {
             id: VenueId(v.id.clone()),
@@ -649,6 +720,7 @@ fn build_venue(
     v: &VenueFile,
     seed: u64,
     pools: &mut HashMap<String, (Instrument, SharedPool)>,
+    valuation: &Valuation,
 ) -> Result<(VenueKind, Box<dyn VenueSim>), ScenarioError> {
     if !matches!(v.kind, KindFile::Route) && v.hops.is_some() {
         return err(format!("{field}.hops"), "only a route venue has hops");
@@ -670,6 +742,7 @@ fn build_venue(
                 ("pool", v.pool.is_some()),
                 ("pmm", v.pmm.is_some()),
                 ("gas_cost", v.gas_cost.is_some()),
+                ("gas", v.gas.is_some()),
                 ("samples", v.samples.is_some()),
             ] {
                 no(field, name, set, "book")?;
@@ -724,6 +797,7 @@ fn build_venue(
                 ("pool", v.pool.is_some()),
                 ("pmm", v.pmm.is_some()),
                 ("gas_cost", v.gas_cost.is_some()),
+                ("gas", v.gas.is_some()),
                 ("samples", v.samples.is_some()),
             ] {
                 no(field, name, set, "rfq")?;
@@ -798,10 +872,7 @@ fn build_venue(
             ] {
                 no(field, name, set, "pool")?;
             }
-            let gas = v.gas_cost.map_or(Decimal::ZERO, |g| g.0);
-            if gas < Decimal::ZERO {
-                return err(format!("{field}.gas_cost"), "must be ≥ 0");
-            }
+            let (gas, gas_asset) = gas_of(field, v, valuation)?;
             let samples = v.samples.unwrap_or(40);
             if !(2..=256).contains(&samples) {
                 return err(format!("{field}.samples"), "must be between 2 and 256");
@@ -810,7 +881,7 @@ fn build_venue(
                 id: VenueId(id),
                 instrument: inst.id.clone(),
                 gas_cost: gas,
-                gas_asset: v.gas_asset.clone().unwrap_or_else(|| "USD".into()),
+                gas_asset,
                 samples,
             };
             let shared = match (&v.pool, &v.pmm) {
@@ -832,7 +903,7 @@ fn build_venue(
             pools.insert(v.id.clone(), (inst.clone(), shared.clone()));
             Ok((VenueKind::Pool, Box::new(PoolSim::new(config, shared))))
         }
-        KindFile::Route => build_route(field, id, inst, v, pools),
+        KindFile::Route => build_route(field, id, inst, v, pools, valuation),
     }
 }
 
@@ -844,6 +915,7 @@ fn build_route(
     inst: &Instrument,
     v: &VenueFile,
     pools: &HashMap<String, (Instrument, SharedPool)>,
+    valuation: &Valuation,
 ) -> Result<(VenueKind, Box<dyn VenueSim>), ScenarioError> {
     for (name, set) in [
         ("taker_fee_bps", v.taker_fee_bps.is_some()),
@@ -907,10 +979,7 @@ fn build_route(
             ),
         );
     }
-    let gas = v.gas_cost.map_or(Decimal::ZERO, |g| g.0);
-    if gas < Decimal::ZERO {
-        return err(format!("{field}.gas_cost"), "must be ≥ 0");
-    }
+    let (gas, gas_asset) = gas_of(field, v, valuation)?;
     let samples = v.samples.unwrap_or(40);
     if !(2..=256).contains(&samples) {
         return err(format!("{field}.samples"), "must be between 2 and 256");
@@ -922,7 +991,7 @@ fn build_route(
             instrument: inst.id.clone(),
             hops,
             gas_cost: gas,
-            gas_asset: v.gas_asset.clone().unwrap_or_else(|| "USD".into()),
+            gas_asset,
             samples,
         })),
     ))
@@ -1386,6 +1455,35 @@ latency_ms = 2000"#,
                 .err()
                 .unwrap_or_default()
                 .starts_with("venues[3].hops: only a route venue")
+        );
+    }
+
+    #[test]
+    fn gas_is_units_times_price_in_a_valued_native_token() {
+        let text = include_str!("../../scenarios/corridor.toml");
+        let no_eth = text.replacen("ETH = \"2800\"", "", 1);
+        let e = parse(&no_eth).err().unwrap_or_default();
+        assert!(
+            e.starts_with("venues[5].gas: the cost cannot be valued: no reference price for ETH"),
+            "{e}"
+        );
+        let both = text.replacen(
+            "instrument = \"cWUSDC/USDC\"\n",
+            "instrument = \"cWUSDC/USDC\"\ngas_cost = \"0.01\"\n",
+            1,
+        );
+        assert!(
+            parse(&both)
+                .err()
+                .unwrap_or_default()
+                .starts_with("venues[5].gas: give either gas or gas_cost")
+        );
+        let zero = text.replacen("units = 150000", "units = 0", 1);
+        assert!(
+            parse(&zero)
+                .err()
+                .unwrap_or_default()
+                .starts_with("venues[5].gas: units must be greater than 0")
         );
     }
 
