@@ -40,6 +40,19 @@ enum Command {
         #[command(subcommand)]
         command: PmmCommand,
     },
+    /// Benchmark and transaction-cost tools.
+    Tca {
+        #[command(subcommand)]
+        command: TcaCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TcaCommand {
+    /// Compute the reference rate and an order's TCA figures exactly as
+    /// ../shared/specs/benchmark.md says: JSON lines on stdin, one answer per line on
+    /// stdout (../shared/specs/cli-contract.md).
+    Compute,
 }
 
 #[derive(Debug, Subcommand)]
@@ -107,6 +120,20 @@ fn main() -> ExitCode {
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("error: pmm quote: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+        Command::Tca {
+            command: TcaCommand::Compute,
+        } => {
+            let stdin = std::io::stdin().lock();
+            let stdout = std::io::stdout().lock();
+            match sor::tca::batch::run(stdin, stdout) {
+                Ok(_) => ExitCode::SUCCESS,
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: tca compute: {e}");
                     ExitCode::from(1)
                 }
             }

@@ -9,7 +9,7 @@
 
 use serde::Serialize;
 use serde_json::{Map, Value};
-use std::io::{self, BufRead, Read, Write};
+use std::io::{self, BufRead, Write};
 use venues::pmm::{
     FeeRates, MathVersion, PmmState, RState, U256, query_sell_base, query_sell_quote,
 };
@@ -135,45 +135,11 @@ pub fn answer_line(line: &str, version: MathVersion) -> Answer {
 
 /// Reads JSON lines from `input` until it ends and writes one answer per line to
 /// `output`, flushing after each. Only an I/O error stops it early.
-pub fn run<R: BufRead, W: Write>(
-    mut input: R,
-    mut output: W,
-    version: MathVersion,
-) -> io::Result<u64> {
-    let mut buf = Vec::new();
-    let mut lines = 0;
-    loop {
-        buf.clear();
-        let n = Read::take(&mut input, MAX_LINE as u64 + 1).read_until(b'\n', &mut buf)?;
-        if n == 0 {
-            return Ok(lines);
-        }
-        let too_long = buf.len() > MAX_LINE && buf.last() != Some(&b'\n');
-        if too_long {
-            // Skip the rest of the line.
-            let mut rest = Vec::new();
-            loop {
-                rest.clear();
-                let m = Read::take(&mut input, MAX_LINE as u64).read_until(b'\n', &mut rest)?;
-                if m == 0 || rest.last() == Some(&b'\n') {
-                    break;
-                }
-            }
-        }
-        let answer = if too_long {
-            invalid(format!("line longer than {MAX_LINE} bytes"))
-        } else {
-            match std::str::from_utf8(&buf) {
-                Ok(text) if text.trim().is_empty() => continue,
-                Ok(text) => answer_line(text.trim_end_matches(['\n', '\r']), version),
-                Err(_) => invalid("the line is not UTF-8"),
-            }
-        };
-        let text = serde_json::to_string(&answer).map_err(io::Error::other)?;
-        writeln!(output, "{text}")?;
-        output.flush()?;
-        lines += 1;
-    }
+pub fn run<R: BufRead, W: Write>(input: R, output: W, version: MathVersion) -> io::Result<u64> {
+    crate::jsonl::serve(input, output, MAX_LINE, |line| match line {
+        Ok(text) => answer_line(text, version),
+        Err(detail) => invalid(detail),
+    })
 }
 
 #[cfg(test)]

@@ -22,9 +22,14 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use venues::{Nanos, Side, VenueKind};
 
-fn round(v: Decimal, dp: u32) -> Decimal {
+/// A figure as published: rounded once, half-to-even, to `dp` decimal places and
+/// written with exactly `dp` places (a zero is never written `-0.00…`).
+pub fn round(v: Decimal, dp: u32) -> Decimal {
     let mut r = v.round_dp_with_strategy(dp, RoundingStrategy::MidpointNearestEven);
     r.rescale(dp);
+    if r.is_zero() {
+        r.set_sign_positive(true);
+    }
     r
 }
 
@@ -43,8 +48,14 @@ pub fn ratio(v: Decimal) -> Decimal {
     round(v, 10)
 }
 
+/// Basis points as published: 6 decimal places.
+pub fn bps(v: Decimal) -> Decimal {
+    round(v, 6)
+}
+
 /// Slippage in bps of `price` against `benchmark` (both published first), positive
-/// when it cost the desk money; `None` without a benchmark.
+/// when it cost the desk money; `None` without a benchmark (or with one that publishes
+/// as zero, or when the figure would leave the decimal range).
 ///
 /// The example of benchmark.md 3.2: sell 3,000,000 at 0.9998 and 2,000,000 at 0.9996
 /// against a reference rate of 0.9999:
@@ -64,7 +75,10 @@ pub fn slippage_bps(side: Side, price: Decimal, benchmark: Option<Decimal>) -> O
         return None;
     }
     let s = Decimal::from(side.sign());
-    Some(round(s * (px(price) - b) / b * Decimal::from(10_000), 6))
+    let diff = s.checked_mul(px(price).checked_sub(b)?)?;
+    Some(bps(diff
+        .checked_div(b)?
+        .checked_mul(Decimal::from(10_000))?))
 }
 
 /// Slippage of one price against the arrival mid and the reference.

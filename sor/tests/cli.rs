@@ -166,3 +166,49 @@ fn pmm_quote_answers_line_by_line_and_exits_0() {
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(stderr(&o).trim_end().lines().count(), 1);
 }
+
+#[test]
+fn tca_compute_answers_line_by_line_and_exits_0() {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sor"))
+        .args(["tca", "compute"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // benchmark.md 2.3's trades and 3.3's shortfall order.
+    let line = r#"{"window_start_ms": 1556719200000, "window_end_ms": 1556722800000, "partitions": 12, "constituents": ["a", "b"], "trades": [[1556719200000, "a", "1.0000", "10"], [1556719499999, "b", "1.0002", "30"], [1556719500000, "a", "0.9990", "5"], [1556719500001, "a", "0.9996", "5"], [1556722800000, "a", "2", "100"], [1556719200010, "x", "3", "1000"]], "order": {"side": "sell", "qty": "5000000", "arrival_px": "1.0000", "end_px": "0.9990", "start_ms": 1556719200000, "end_ms": 1556719800000, "fills": [{"ts_ms": 1556719200005, "venue": "a", "px": "0.9998", "qty": "4000000", "fee": "50", "mid": "1.0000"}]}}"#;
+    let bad_window = line.replace(r#""partitions": 12"#, r#""partitions": 7"#);
+    let bad_trade = line.replace(r#""0.9996""#, r#""abc""#);
+    let input = format!("{line}\n{{broken\n{bad_window}\n{bad_trade}\n{line}\n");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 5, "{text}");
+    assert_eq!(lines[0]["reference"]["rate"], "0.9996000000");
+    let is = &lines[0]["order"]["implementation_shortfall"];
+    assert_eq!(is["total"], "1850.00000000");
+    assert_eq!(is["bps"], "3.700000");
+    assert_eq!(lines[0]["order"]["effective_spread_bps"], "4.000000");
+    assert_eq!(lines[1]["error"], "invalid_input");
+    assert_eq!(lines[2]["error"], "invalid_window");
+    assert_eq!(lines[3]["error"], "invalid_trade");
+    assert_eq!(
+        lines[3]["detail"],
+        r#"trades[3][2]: "abc" is not a decimal"#
+    );
+    assert_eq!(lines[4], lines[0]);
+    let o = sor(&["tca", "compute", "--frobnicate"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(stderr(&o).trim_end().lines().count(), 1);
+}
