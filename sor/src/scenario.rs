@@ -285,7 +285,7 @@ struct PmmFile {
     math: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "lowercase")]
 enum KindFile {
     Book,
@@ -703,12 +703,41 @@ fn generated(
     Ok((bids, asks))
 }
 
-fn no(field: &str, name: &str, set: bool, kind: &str) -> Result<(), ScenarioError> {
-    if set {
-        return err(
-            format!("{field}.{name}"),
-            format!("does not apply to a {kind} venue"),
-        );
+/// Refuses a field the venue's kind does not use: every optional venue field with the
+/// kinds it applies to, in one place.
+fn check_fields(field: &str, v: &VenueFile) -> Result<(), ScenarioError> {
+    use KindFile::{Book, Pool, Rfq, Route};
+    let (kind, name) = match v.kind {
+        Book => (Book, "book"),
+        Rfq => (Rfq, "rfq"),
+        Pool => (Pool, "pool"),
+        Route => (Route, "route"),
+    };
+    let fields: [(&str, bool, &[KindFile]); 16] = [
+        ("taker_fee_bps", v.taker_fee_bps.is_some(), &[Book]),
+        ("replenish_per_sec", v.replenish_per_sec.is_some(), &[Book]),
+        ("depth", v.depth.is_some(), &[Book]),
+        ("bids", v.bids.is_some(), &[Book, Rfq]),
+        ("asks", v.asks.is_some(), &[Book, Rfq]),
+        ("quote_validity_ms", v.quote_validity_ms.is_some(), &[Rfq]),
+        ("accept_delay_ms", v.accept_delay_ms.is_some(), &[Rfq]),
+        ("last_look_reject", v.last_look_reject.is_some(), &[Rfq]),
+        ("capacity", v.capacity.is_some(), &[Rfq]),
+        ("pool", v.pool.is_some(), &[Pool]),
+        ("pmm", v.pmm.is_some(), &[Pool]),
+        ("gas_cost", v.gas_cost.is_some(), &[Pool, Route]),
+        ("gas", v.gas.is_some(), &[Pool, Route]),
+        ("gas_asset", v.gas_asset.is_some(), &[Pool, Route]),
+        ("samples", v.samples.is_some(), &[Pool, Route]),
+        ("hops", v.hops.is_some(), &[Route]),
+    ];
+    for (f, set, applies) in fields {
+        if set && !applies.contains(&kind) {
+            return err(
+                format!("{field}.{f}"),
+                format!("does not apply to a {name} venue"),
+            );
+        }
     }
     Ok(())
 }
@@ -725,6 +754,7 @@ fn build_venue(
     if !matches!(v.kind, KindFile::Route) && v.hops.is_some() {
         return err(format!("{field}.hops"), "only a route venue has hops");
     }
+    check_fields(field, v)?;
     let fee = |name: &str, d: Option<Dec>| -> Result<Decimal, ScenarioError> {
         let x = d.map_or(Decimal::ZERO, |d| d.0);
         if x < Decimal::ZERO || x >= Decimal::from(10_000) {
@@ -734,19 +764,6 @@ fn build_venue(
     };
     match v.kind {
         KindFile::Book => {
-            for (name, set) in [
-                ("quote_validity_ms", v.quote_validity_ms.is_some()),
-                ("accept_delay_ms", v.accept_delay_ms.is_some()),
-                ("last_look_reject", v.last_look_reject.is_some()),
-                ("capacity", v.capacity.is_some()),
-                ("pool", v.pool.is_some()),
-                ("pmm", v.pmm.is_some()),
-                ("gas_cost", v.gas_cost.is_some()),
-                ("gas", v.gas.is_some()),
-                ("samples", v.samples.is_some()),
-            ] {
-                no(field, name, set, "book")?;
-            }
             let (bids, asks) = match (&v.depth, &v.bids, &v.asks) {
                 (Some(d), None, None) => generated(field, inst, d)?,
                 (None, b, a) => (
@@ -790,18 +807,6 @@ fn build_venue(
             ))
         }
         KindFile::Rfq => {
-            for (name, set) in [
-                ("taker_fee_bps", v.taker_fee_bps.is_some()),
-                ("replenish_per_sec", v.replenish_per_sec.is_some()),
-                ("depth", v.depth.is_some()),
-                ("pool", v.pool.is_some()),
-                ("pmm", v.pmm.is_some()),
-                ("gas_cost", v.gas_cost.is_some()),
-                ("gas", v.gas.is_some()),
-                ("samples", v.samples.is_some()),
-            ] {
-                no(field, name, set, "rfq")?;
-            }
             let tiers = |name: &str,
                          list: &Option<Vec<(Dec, Dec)>>,
                          side: Side|
@@ -859,19 +864,6 @@ fn build_venue(
             ))
         }
         KindFile::Pool => {
-            for (name, set) in [
-                ("taker_fee_bps", v.taker_fee_bps.is_some()),
-                ("replenish_per_sec", v.replenish_per_sec.is_some()),
-                ("depth", v.depth.is_some()),
-                ("bids", v.bids.is_some()),
-                ("asks", v.asks.is_some()),
-                ("quote_validity_ms", v.quote_validity_ms.is_some()),
-                ("accept_delay_ms", v.accept_delay_ms.is_some()),
-                ("last_look_reject", v.last_look_reject.is_some()),
-                ("capacity", v.capacity.is_some()),
-            ] {
-                no(field, name, set, "pool")?;
-            }
             let (gas, gas_asset) = gas_of(field, v, valuation)?;
             let samples = v.samples.unwrap_or(40);
             if !(2..=256).contains(&samples) {
@@ -917,21 +909,6 @@ fn build_route(
     pools: &HashMap<String, (Instrument, SharedPool)>,
     valuation: &Valuation,
 ) -> Result<(VenueKind, Box<dyn VenueSim>), ScenarioError> {
-    for (name, set) in [
-        ("taker_fee_bps", v.taker_fee_bps.is_some()),
-        ("replenish_per_sec", v.replenish_per_sec.is_some()),
-        ("depth", v.depth.is_some()),
-        ("bids", v.bids.is_some()),
-        ("asks", v.asks.is_some()),
-        ("quote_validity_ms", v.quote_validity_ms.is_some()),
-        ("accept_delay_ms", v.accept_delay_ms.is_some()),
-        ("last_look_reject", v.last_look_reject.is_some()),
-        ("capacity", v.capacity.is_some()),
-        ("pool", v.pool.is_some()),
-        ("pmm", v.pmm.is_some()),
-    ] {
-        no(field, name, set, "route")?;
-    }
     let Some(names) = v.hops.as_ref().filter(|h| h.len() >= 2) else {
         return err(
             format!("{field}.hops"),
