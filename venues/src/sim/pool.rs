@@ -84,6 +84,31 @@ pub(crate) fn least_input_for(
     Ok(hi)
 }
 
+/// What a venue reports for an on-chain swap that went through: the whole size at the
+/// received amount, then the gas.
+pub(crate) fn swap_filled(qty: Decimal, amount: Decimal, gas: Decimal) -> Vec<VenueReport> {
+    vec![
+        VenueReport::Ack,
+        VenueReport::Fill {
+            qty,
+            px: amount / qty,
+            fee: Decimal::ZERO,
+        },
+        VenueReport::FixedCost { amount: gas },
+    ]
+}
+
+/// What a venue reports for a reverted swap: the gas was paid, nothing traded.
+pub(crate) fn swap_reverted(reason: String, gas: Decimal) -> Vec<VenueReport> {
+    vec![
+        VenueReport::FixedCost { amount: gas },
+        VenueReport::Rejected {
+            kind: RejectKind::Revert,
+            reason,
+        },
+    ]
+}
+
 /// Whole-token sizes growing by half each step (1, 2, 3, 5, 8, 12, …), at most `n` of
 /// them: fine where a pool's price moves most, coarse in the tail.
 pub(crate) fn sample_sizes(n: usize) -> impl Iterator<Item = Decimal> {
@@ -150,29 +175,11 @@ impl<M: PoolMath> PoolSim<M> {
     }
 
     fn filled(&self, qty: Decimal, amount: Decimal) -> Vec<VenueReport> {
-        vec![
-            VenueReport::Ack,
-            VenueReport::Fill {
-                qty,
-                px: amount / qty,
-                fee: Decimal::ZERO,
-            },
-            VenueReport::FixedCost {
-                amount: self.config.gas_cost,
-            },
-        ]
+        swap_filled(qty, amount, self.config.gas_cost)
     }
 
     fn revert(&self, reason: String) -> Vec<VenueReport> {
-        vec![
-            VenueReport::FixedCost {
-                amount: self.config.gas_cost,
-            },
-            VenueReport::Rejected {
-                kind: RejectKind::Revert,
-                reason,
-            },
-        ]
+        swap_reverted(reason, self.config.gas_cost)
     }
 }
 

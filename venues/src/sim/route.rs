@@ -3,7 +3,7 @@
 //! shared with their own venues, so a swap through the route moves them.
 
 use super::VenueSim;
-use super::pool::{least_input_for, sample_sizes};
+use super::pool::{least_input_for, sample_sizes, swap_filled, swap_reverted};
 use crate::pool_math::{PoolError, PoolMath, SharedPool};
 use crate::{
     CurveShape, Liquidity, Nanos, Point, RejectKind, Side, VenueId, VenueKind, VenueOrder,
@@ -109,29 +109,11 @@ impl RouteSim {
     }
 
     fn revert(&self, reason: String) -> Vec<VenueReport> {
-        vec![
-            VenueReport::FixedCost {
-                amount: self.config.gas_cost,
-            },
-            VenueReport::Rejected {
-                kind: RejectKind::Revert,
-                reason,
-            },
-        ]
+        swap_reverted(reason, self.config.gas_cost)
     }
 
     fn filled(&self, qty: Decimal, amount: Decimal) -> Vec<VenueReport> {
-        vec![
-            VenueReport::Ack,
-            VenueReport::Fill {
-                qty,
-                px: amount / qty,
-                fee: Decimal::ZERO,
-            },
-            VenueReport::FixedCost {
-                amount: self.config.gas_cost,
-            },
-        ]
+        swap_filled(qty, amount, self.config.gas_cost)
     }
 }
 
