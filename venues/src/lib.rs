@@ -12,12 +12,14 @@
 //! [`sim::VenueSim`] trait, so the same logic can later sit behind real protocol servers.
 
 mod curve;
+pub mod link;
 mod order;
 pub mod pmm;
 pub mod pool_math;
 pub mod sim;
 
 pub use curve::{CurveShape, Level, Liquidity, Point, VenueKind};
+pub use link::{LinkError, LinkEvent, LinkSink, VenueLink};
 pub use order::{RejectKind, VenueOrder, VenueReport};
 
 use serde::{Deserialize, Serialize};

@@ -1,0 +1,88 @@
+//! The live seam between the engine and a venue adapter.
+//!
+//! In `sor run` the engine calls [`crate::sim::VenueSim`]s directly, in simulated
+//! time. In `sor serve` every venue is a [`VenueLink`]: an adapter that talks to the
+//! venue over its real protocol (FIX, HTTP/WebSocket, JSON-RPC) on its own threads.
+//! The engine hands it orders and cancels without waiting; everything the venue says
+//! comes back as [`LinkEvent`]s on one bounded queue ([`LinkSink`]) that the engine
+//! thread drains. A full queue blocks the adapter (back-pressure), never drops.
+
+use crate::{Liquidity, VenueId, VenueOrder, VenueReport};
+
+/// Something a venue adapter tells the engine.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LinkEvent {
+    /// A report on one child, named by the child's client order id.
+    Report {
+        /// The venue.
+        venue: VenueId,
+        /// The child's client order id ([`VenueOrder::client_id`]).
+        client_id: String,
+        /// What the venue said.
+        report: VenueReport,
+    },
+    /// The venue's liquidity changed (book depth, a streamed ladder, pool state).
+    Liquidity(Liquidity),
+    /// The adapter's connection went up or down.
+    Connection {
+        /// The venue.
+        venue: VenueId,
+        /// Whether orders can be sent now.
+        up: bool,
+        /// Why, in words for the log.
+        reason: String,
+    },
+}
+
+/// Where adapters put their events: a bounded crossbeam queue read by the engine.
+pub type LinkSink = crossbeam_channel::Sender<LinkEvent>;
+
+/// Why an adapter could not take an order or a cancel. Nothing was sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LinkError {
+    /// The venue is not connected.
+    #[error("venue {venue} is not connected")]
+    Disconnected {
+        /// The venue.
+        venue: VenueId,
+    },
+    /// The adapter's outbound queue is full.
+    #[error("venue {venue} outbound queue is full ({capacity} orders)")]
+    Busy {
+        /// The venue.
+        venue: VenueId,
+        /// The queue's bound.
+        capacity: usize,
+    },
+    /// The adapter does not know the child (cancel of an unknown id).
+    #[error("venue {venue} has no working child {client_id}")]
+    UnknownChild {
+        /// The venue.
+        venue: VenueId,
+        /// The child's client order id.
+        client_id: String,
+    },
+    /// The adapter cannot do this at all (e.g. cancel a fill-or-kill RFQ acceptance).
+    #[error("venue {venue} cannot {what}")]
+    Unsupported {
+        /// The venue.
+        venue: VenueId,
+        /// What was asked.
+        what: String,
+    },
+}
+
+/// A live venue adapter, driven by the engine thread.
+///
+/// Both methods must return quickly (hand the work to the adapter's own thread or
+/// socket) and must never block on the venue. Every outcome of a sent order (ack,
+/// fills, reject, expiry) arrives later as [`LinkEvent::Report`]s; an `Err` means the
+/// order never left and the engine treats it as a reject.
+pub trait VenueLink: Send + Sync {
+    /// The venue's id.
+    fn id(&self) -> &VenueId;
+    /// Sends a child order.
+    fn send(&self, order: VenueOrder) -> Result<(), LinkError>;
+    /// Asks the venue to cancel a working child.
+    fn cancel(&self, client_id: &str) -> Result<(), LinkError>;
+}
