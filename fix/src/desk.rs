@@ -14,9 +14,18 @@ use rust_decimal::Decimal;
 
 use crate::{FieldError, value};
 
+mod acceptor;
 mod exec_report;
+mod requests;
 
+pub use acceptor::{
+    DeskApp, DeskDirectory, DeskHandler, DeskLogin, DeskRequest, ExecIds, LogonRefusal, Refusal,
+};
 pub use exec_report::{ExecReport, ExecType, OrdStatus};
+pub use requests::{
+    BusinessReject, CancelReject, CancelRequest, CxlRejReason, StatusRequest, parse_cancel,
+    parse_status,
+};
 
 /// A FIX tag number together with its field name, for reading and for errors.
 #[derive(Debug, Clone, Copy)]

@@ -6,8 +6,13 @@
 //! ExecutionReport (35=8) mapping. Instrument-specific checks (precision, known
 //! symbols) are deliberately left to the `sor` crate.
 
+pub mod auth;
+pub mod client;
 pub mod desk;
 mod error;
+pub mod session;
 mod value;
+
+pub use value::{utc_now, utc_timestamp_of};
 
 pub use error::FieldError;

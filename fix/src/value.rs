@@ -171,3 +171,58 @@ mod tests {
         }
     }
 }
+
+/// The current UTC time as a FIX UTCTimestamp with milliseconds,
+/// `YYYYMMDD-HH:MM:SS.sss`.
+pub fn utc_now() -> String {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    utc_timestamp_of(since.as_secs(), since.subsec_millis())
+}
+
+/// Formats `secs` since the Unix epoch plus `millis` as `YYYYMMDD-HH:MM:SS.sss`.
+pub fn utc_timestamp_of(secs: u64, millis: u32) -> String {
+    let days = secs / 86_400;
+    let rem = secs % 86_400;
+    let (y, m, d) = civil_from_days(days as i64);
+    format!(
+        "{y:04}{m:02}{d:02}-{:02}:{:02}:{:02}.{millis:03}",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+/// Gregorian (year, month, day) of a day count since 1970-01-01 (Howard Hinnant's
+/// days-to-civil algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod clock_tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_follow_the_calendar() {
+        assert_eq!(utc_timestamp_of(0, 0), "19700101-00:00:00.000");
+        // 2026-11-23 00:26:56 UTC.
+        assert_eq!(utc_timestamp_of(1_795_393_616, 7), "20261123-00:26:56.007");
+        // A leap day.
+        assert_eq!(
+            utc_timestamp_of(1_709_164_800, 999),
+            "20240229-00:00:00.999"
+        );
+        assert!(utc_timestamp(60, "TransactTime", &utc_now()).is_ok());
+    }
+}

@@ -119,6 +119,7 @@ pub fn exec_report(
     let mut r = ExecReport {
         order_id: o.id.0.clone(),
         cl_ord_id: report.client_id.clone(),
+        orig_cl_ord_id: None,
         exec_id,
         exec_type: ExecType::New,
         ord_status: ord_status(report.status, report.cum_qty),
@@ -168,6 +169,37 @@ pub fn exec_report(
         }
     }
     Some(r)
+}
+
+/// The ExecutionReport answering an OrderStatusRequest (150=I) for `parent`: its
+/// state now, with its last words (reject or end reason) in Text.
+pub fn status_report(parent: &ParentRecord, exec_id: String, transact_time: String) -> ExecReport {
+    let o = &parent.order;
+    let status = o.status();
+    ExecReport {
+        order_id: o.id.0.clone(),
+        cl_ord_id: parent.client_id.clone(),
+        orig_cl_ord_id: None,
+        exec_id,
+        exec_type: ExecType::OrderStatus,
+        ord_status: ord_status(status, o.filled()),
+        account: o.account.clone(),
+        symbol: o.instrument.clone(),
+        side: match o.side {
+            Side::Buy => fix::desk::Side::Buy,
+            Side::Sell => fix::desk::Side::Sell,
+        },
+        order_qty: o.qty,
+        cum_qty: o.filled(),
+        leaves_qty: o.leaves(),
+        avg_px: o.avg_px(),
+        transact_time,
+        last_qty: None,
+        last_px: None,
+        last_mkt: None,
+        ord_rej_reason: None,
+        text: parent.reason.clone(),
+    }
 }
 
 #[cfg(test)]

@@ -11,5 +11,6 @@ pub mod pmm_quote;
 pub mod report;
 pub mod router;
 pub mod scenario;
+pub mod serve;
 pub mod sim;
 pub mod tca;

@@ -35,6 +35,24 @@ enum Command {
         #[arg(long, default_value_t = 1.0, requires = "realtime", value_parser = parse_speed)]
         speed: f64,
     },
+    /// Run the gateway: desks connect over FIX 4.4 (../shared/specs/desk-fix.md).
+    Serve {
+        /// The gateway configuration, e.g. config/gateway.toml.
+        config: PathBuf,
+        /// Start the market file's venues as simulators on this machine.
+        #[arg(long)]
+        sim: bool,
+        /// Override the desk acceptor's port.
+        #[arg(long)]
+        port: Option<u16>,
+    },
+    /// Print the stored form of a desk password read from stdin (for a gateway
+    /// config's `password_hash`).
+    HashPassword {
+        /// Salt; random when absent.
+        #[arg(long)]
+        salt: Option<String>,
+    },
     /// On-chain PMM pool tools.
     Pmm {
         #[command(subcommand)]
@@ -110,6 +128,42 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
+        Command::Serve { config, sim, port } => {
+            match sor::serve::serve_until_signal(&config, sim, port) {
+                Ok(summary) if summary.core.fatal.is_none() => ExitCode::SUCCESS,
+                Ok(_) => ExitCode::from(1),
+                Err(e @ sor::serve::ServeError::Config(_)) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(2)
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+        Command::HashPassword { salt } => {
+            let mut password = String::new();
+            if let Err(e) = std::io::stdin().read_line(&mut password) {
+                eprintln!("error: reading the password from stdin: {e}");
+                return ExitCode::from(2);
+            }
+            let password = password.trim_end_matches(['\r', '\n']);
+            let salt = salt.unwrap_or_else(|| {
+                use rand::Rng;
+                format!("{:016x}", rand::rng().random::<u64>())
+            });
+            match fix::auth::PasswordHash::create(password, &salt) {
+                Ok(h) => {
+                    println!("{h}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: --salt: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
         Command::Pmm {
             command: PmmCommand::Quote { math },
         } => {

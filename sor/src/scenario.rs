@@ -96,6 +96,7 @@ struct File {
     #[serde(default)]
     engine: EngineFile,
     venues: Vec<VenueFile>,
+    #[serde(default)]
     parents: Vec<ParentFile>,
 }
 
@@ -400,6 +401,20 @@ fn line_of(text: &str, offset: usize) -> usize {
 impl Scenario {
     /// Parses and validates a scenario; `seed` overrides the file's.
     pub fn parse(text: &str, seed: Option<u64>) -> Result<Self, ScenarioError> {
+        Self::parse_with(text, seed, true)
+    }
+
+    /// Parses a market file: a scenario whose parents are optional (the gateway's
+    /// desks send the parents).
+    pub fn parse_market(text: &str) -> Result<Self, ScenarioError> {
+        Self::parse_with(text, None, false)
+    }
+
+    fn parse_with(
+        text: &str,
+        seed: Option<u64>,
+        need_parents: bool,
+    ) -> Result<Self, ScenarioError> {
         let de = toml::Deserializer::new(text);
         let file: File = serde_path_to_error::deserialize(de).map_err(|e| {
             let path = e.path().to_string();
@@ -418,11 +433,11 @@ impl Scenario {
                 ScenarioError(format!("{path}: {msg}{}", line.unwrap_or_default()))
             }
         })?;
-        build(file, seed)
+        build(file, seed, need_parents)
     }
 }
 
-fn build(file: File, seed: Option<u64>) -> Result<Scenario, ScenarioError> {
+fn build(file: File, seed: Option<u64>, need_parents: bool) -> Result<Scenario, ScenarioError> {
     let seed = seed.unwrap_or(file.seed);
     // Instruments: the corridor plus any the file adds or overrides.
     let mut instruments = Instruments::corridor();
@@ -607,7 +622,7 @@ fn build(file: File, seed: Option<u64>) -> Result<Scenario, ScenarioError> {
             },
         });
     }
-    if parents.is_empty() {
+    if need_parents && parents.is_empty() {
         return err("parents", "a scenario needs at least one parent");
     }
     parents.sort_by_key(|p| p.at);

@@ -35,6 +35,8 @@ pub enum RejectKind {
     Invalid,
     /// An on-chain swap reverted.
     Revert,
+    /// The order never reached the venue (disconnected, outbound queue full).
+    Unreachable,
 }
 
 /// One report from a venue about a child.

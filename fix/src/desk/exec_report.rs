@@ -73,8 +73,11 @@ impl OrdStatus {
 pub struct ExecReport {
     /// OrderID(37): the gateway's id for the parent order.
     pub order_id: String,
-    /// ClOrdID(11): the desk's id for the order.
+    /// ClOrdID(11): the desk's id for the order (for a cancel's report, the id of
+    /// the cancel request).
     pub cl_ord_id: String,
+    /// OrigClOrdID(41): on a cancel's report, the parent's own ClOrdID.
+    pub orig_cl_ord_id: Option<String>,
     /// ExecID(17): unique per report.
     pub exec_id: String,
     /// ExecType(150).
@@ -128,6 +131,9 @@ impl ExecReport {
         })?;
         msg.set_field(37, self.order_id.as_str())?;
         msg.set_field(11, self.cl_ord_id.as_str())?;
+        if let Some(orig) = &self.orig_cl_ord_id {
+            msg.set_field(41, orig.as_str())?;
+        }
         msg.set_field(17, self.exec_id.as_str())?;
         msg.set_field(150, self.exec_type.fix_value())?;
         msg.set_field(39, self.ord_status.fix_value())?;
@@ -204,6 +210,7 @@ mod tests {
         ExecReport {
             order_id: "P-42".into(),
             cl_ord_id: "ord-1".into(),
+            orig_cl_ord_id: None,
             exec_id: "E-7".into(),
             exec_type: ExecType::Trade,
             ord_status: OrdStatus::PartiallyFilled,

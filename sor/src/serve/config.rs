@@ -1,0 +1,262 @@
+//! The gateway's configuration file (`config/gateway.toml`): the FIX acceptor, the
+//! desks allowed on it, and the market file (instruments, valuation, risk, venues)
+//! it routes over.
+//!
+//! Relative paths: `market` is relative to the configuration file's own directory
+//! (so the gateway starts the same from any working directory); `data_dir` is
+//! relative to the working directory (each run keeps its FIX stores where it runs).
+
+use fix::auth::PasswordHash;
+use fix::desk::{DeskDirectory, DeskLogin};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// A configuration the gateway cannot start with, naming the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+/// What to do with working children when the gateway is asked to stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnShutdown {
+    /// Cancel every open parent (its working children are cancelled at their venues)
+    /// and tell the desks, then log out.
+    Cancel,
+    /// Leave parents and children as they are and log out; the desks are told nothing.
+    Leave,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    gateway: GatewayFile,
+    #[serde(default)]
+    desks: BTreeMap<String, DeskFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GatewayFile {
+    #[serde(default = "default_comp_id")]
+    comp_id: String,
+    #[serde(default = "default_port")]
+    port: u16,
+    #[serde(default = "default_data_dir")]
+    data_dir: PathBuf,
+    market: PathBuf,
+    #[serde(default = "default_on_shutdown")]
+    on_shutdown: OnShutdown,
+    #[serde(default = "default_inbound_queue")]
+    inbound_queue: usize,
+    #[serde(default = "default_shutdown_grace_ms")]
+    shutdown_grace_ms: u64,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeskFile {
+    username: Option<String>,
+    password_hash: Option<String>,
+}
+
+fn default_comp_id() -> String {
+    "SOR".into()
+}
+fn default_port() -> u16 {
+    9878
+}
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("sor-data")
+}
+fn default_on_shutdown() -> OnShutdown {
+    OnShutdown::Cancel
+}
+fn default_inbound_queue() -> usize {
+    4096
+}
+fn default_shutdown_grace_ms() -> u64 {
+    2000
+}
+
+/// A validated gateway configuration.
+#[derive(Debug, Clone)]
+pub struct GatewayConfig {
+    /// The gateway's CompID (SenderCompID of everything it sends to desks).
+    pub comp_id: String,
+    /// The desk acceptor's TCP port.
+    pub port: u16,
+    /// Where FIX message stores and the data dictionary live.
+    pub data_dir: PathBuf,
+    /// The market file (a scenario without parents), resolved.
+    pub market: PathBuf,
+    /// Working children at shutdown.
+    pub on_shutdown: OnShutdown,
+    /// Bound of the desk → engine queue; beyond it new requests are refused as busy.
+    pub inbound_queue: usize,
+    /// How long shutdown waits for cancels to be confirmed.
+    pub shutdown_grace_ms: u64,
+    /// Desks allowed to log on.
+    pub desks: DeskDirectory,
+}
+
+impl GatewayConfig {
+    /// Reads and validates the file at `path`.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError(format!("{}: {e}", path.display())))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        Self::parse(&text, base)
+            .map_err(|ConfigError(msg)| ConfigError(format!("{}: {msg}", path.display())))
+    }
+
+    /// Parses and validates `text`; `base` is the directory relative paths to the
+    /// market file start from.
+    pub fn parse(text: &str, base: &Path) -> Result<Self, ConfigError> {
+        let de = toml::Deserializer::new(text);
+        let file: File = serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            let line = inner
+                .span()
+                .map(|s| format!(" (line {})", line_of(text, s.start)))
+                .unwrap_or_default();
+            let msg = inner
+                .message()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            if path == "." || path.is_empty() {
+                ConfigError(format!("{msg}{line}"))
+            } else {
+                ConfigError(format!("{path}: {msg}{line}"))
+            }
+        })?;
+        let g = file.gateway;
+        if g.comp_id.is_empty() || g.comp_id.contains(char::is_whitespace) {
+            return Err(ConfigError(
+                "gateway.comp_id: must be non-empty without spaces".into(),
+            ));
+        }
+        if g.inbound_queue == 0 || g.inbound_queue > 1_000_000 {
+            return Err(ConfigError(
+                "gateway.inbound_queue: must be between 1 and 1000000".into(),
+            ));
+        }
+        if g.shutdown_grace_ms > 60_000 {
+            return Err(ConfigError(
+                "gateway.shutdown_grace_ms: must be at most 60000".into(),
+            ));
+        }
+        if file.desks.is_empty() {
+            return Err(ConfigError(
+                "desks: at least one desk must be configured".into(),
+            ));
+        }
+        let mut desks = DeskDirectory::default();
+        for (id, d) in file.desks {
+            if id.is_empty() || id.contains(char::is_whitespace) || id == g.comp_id {
+                return Err(ConfigError(format!(
+                    "desks.{id}: a desk CompID must be non-empty, without spaces, and not the gateway's"
+                )));
+            }
+            let password = match d.password_hash {
+                None => None,
+                Some(h) => Some(
+                    PasswordHash::parse(&h)
+                        .map_err(|e| ConfigError(format!("desks.{id}.password_hash: {e}")))?,
+                ),
+            };
+            if d.username.is_some() && password.is_none() {
+                return Err(ConfigError(format!(
+                    "desks.{id}.username: only meaningful with password_hash"
+                )));
+            }
+            desks.insert(
+                id,
+                DeskLogin {
+                    username: d.username,
+                    password,
+                },
+            );
+        }
+        Ok(Self {
+            comp_id: g.comp_id,
+            port: g.port,
+            data_dir: g.data_dir,
+            market: base.join(g.market),
+            on_shutdown: g.on_shutdown,
+            inbound_queue: g.inbound_queue,
+            shutdown_grace_ms: g.shutdown_grace_ms,
+            desks,
+        })
+    }
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OK: &str = r#"
+[gateway]
+market = "market.toml"
+
+[desks.DESK1]
+
+[desks.DESK2]
+password_hash = "sha256$s$8d969eef6ecad3c29a3a629280e686cf0c3f5d5a86aff3ca12020c923adc6c92"
+"#;
+
+    #[test]
+    fn defaults_follow_the_desk_contract() {
+        let c = GatewayConfig::parse(OK, Path::new("/etc/sor")).unwrap();
+        assert_eq!(c.comp_id, "SOR");
+        assert_eq!(c.port, 9878);
+        assert_eq!(c.market, Path::new("/etc/sor/market.toml"));
+        assert_eq!(c.data_dir, Path::new("sor-data"));
+        assert_eq!(c.on_shutdown, OnShutdown::Cancel);
+        assert_eq!(c.desks.comp_ids(), vec!["DESK1", "DESK2"]);
+        assert!(c.desks.check("DESK1", None, None).is_ok());
+        assert!(c.desks.check("DESK2", None, None).is_err());
+    }
+
+    #[test]
+    fn bad_fields_are_named() {
+        for (text, want) in [
+            ("[gateway]\n", "gateway: missing field `market`"),
+            (
+                "[gateway]\nmarket = \"m\"\nport = 70000\n[desks.D]\n",
+                "gateway.port",
+            ),
+            (
+                "[gateway]\nmarket = \"m\"\non_shutdown = \"maybe\"\n[desks.D]\n",
+                "gateway.on_shutdown",
+            ),
+            ("[gateway]\nmarket = \"m\"\n", "desks: at least one"),
+            (
+                "[gateway]\nmarket = \"m\"\n[desks.D]\npassword_hash = \"x\"\n",
+                "desks.D.password_hash",
+            ),
+            (
+                "[gateway]\nmarket = \"m\"\n[desks.D]\nusername = \"u\"\n",
+                "desks.D.username",
+            ),
+            (
+                "[gateway]\nmarket = \"m\"\ninbound_queue = 0\n[desks.D]\n",
+                "gateway.inbound_queue",
+            ),
+            (
+                "[gateway]\nmarket = \"m\"\ncolour = 1\n[desks.D]\n",
+                "unknown field `colour`",
+            ),
+        ] {
+            let err = GatewayConfig::parse(text, Path::new(".")).unwrap_err().0;
+            assert!(err.contains(want), "{text:?}: {err}");
+        }
+    }
+}

@@ -1,0 +1,337 @@
+//! `sor serve`: the long-running gateway.
+//!
+//! Desks connect over FIX 4.4 to the acceptor ([`fix::desk::DeskApp`]); their
+//! requests go through a bounded queue to the engine thread ([`core::Core`]), which
+//! routes children to the venues through [`venues::VenueLink`]s and answers the desks
+//! with ExecutionReports. [`Gateway::start`] brings it all up (returning once the
+//! acceptor listens) and [`Gateway::stop`] takes it down in order: the engine first
+//! (cancelling open parents if so configured, so the desks hear the outcome), then the
+//! venue links, then the FIX sessions (Logout).
+
+pub mod config;
+pub mod core;
+pub mod sim_link;
+
+pub use config::{ConfigError, GatewayConfig, OnShutdown};
+pub use core::{Control, CoreSummary, Hops, Inbound};
+
+use crate::clock::SystemClock;
+use crate::engine::Engine;
+use crate::ingress;
+use crate::scenario::Scenario;
+use crossbeam_channel::{Sender, TrySendError, bounded};
+use fix::desk::{DeskApp, DeskHandler, DeskRequest, ExecIds, Refusal};
+use fix::session::{EndpointConfig, Role, SessionError, SessionHost};
+use risk::MinimalGate;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+use venues::{LinkEvent, VenueLink};
+
+/// Bound of the venues → engine queue (adapters block when it is full).
+const LINK_QUEUE: usize = 65_536;
+/// How often a simulated venue republishes its liquidity.
+const SIM_REFRESH: Duration = Duration::from_millis(100);
+
+/// Why the gateway could not start or stopped badly.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The configuration or market file is invalid.
+    #[error("{0}")]
+    Config(String),
+    /// A FIX endpoint could not start.
+    #[error(transparent)]
+    Session(#[from] SessionError),
+    /// A thread could not be started.
+    #[error("starting thread {what}: {source}")]
+    Thread {
+        /// Which.
+        what: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The engine thread died.
+    #[error("engine thread panicked")]
+    EnginePanicked,
+}
+
+/// The desk acceptor's side of the engine queue.
+struct DeskSide {
+    tx: Sender<Inbound>,
+    capacity: usize,
+}
+
+impl DeskHandler for DeskSide {
+    fn request(&self, desk: &str, request: DeskRequest, received: Instant) -> Result<(), Refusal> {
+        let inbound = match request {
+            DeskRequest::New(order) => Inbound::New {
+                parent: ingress::parent_from_fix(desk, order)
+                    .map_err(|e| Refusal::Invalid(e.to_string()))?,
+                received,
+            },
+            DeskRequest::Cancel(request) => Inbound::Cancel {
+                desk: desk.to_owned(),
+                request,
+            },
+            DeskRequest::Status(request) => Inbound::Status {
+                desk: desk.to_owned(),
+                request,
+            },
+        };
+        self.tx.try_send(inbound).map_err(|e| match e {
+            TrySendError::Full(_) => Refusal::Busy(format!(
+                "inbound queue full ({} requests); nothing was done, retry later",
+                self.capacity
+            )),
+            TrySendError::Disconnected(_) => {
+                Refusal::Busy("the gateway is shutting down; nothing was done".into())
+            }
+        })
+    }
+}
+
+/// A running gateway.
+pub struct Gateway {
+    acceptor: Option<SessionHost>,
+    ctrl: Sender<Control>,
+    engine: Option<JoinHandle<CoreSummary>>,
+    links: Vec<JoinHandle<()>>,
+    on_shutdown: OnShutdown,
+    grace: Duration,
+    port: u16,
+}
+
+impl std::fmt::Debug for Gateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gateway")
+            .field("port", &self.port)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How the gateway ended.
+#[derive(Debug)]
+pub struct StopSummary {
+    /// What the engine thread said.
+    pub core: CoreSummary,
+    /// The policy applied to open parents.
+    pub on_shutdown: OnShutdown,
+}
+
+impl Gateway {
+    /// Starts the gateway on `config` with the venues of `market`, each simulated
+    /// in-process behind a [`sim_link::SimLink`] (`--sim`).
+    pub fn start_sim(config: &GatewayConfig, market: Scenario) -> Result<Self, ServeError> {
+        let clock = SystemClock::new();
+        let (link_tx, link_rx) = bounded::<LinkEvent>(LINK_QUEUE);
+        let mut links: Vec<Box<dyn VenueLink>> = Vec::new();
+        let mut link_threads = Vec::new();
+        let Scenario {
+            engine: engine_config,
+            risk,
+            venues,
+            ..
+        } = market;
+        for v in venues {
+            let name = v.sim.id().to_string();
+            let (link, handle) = sim_link::SimLink::spawn(
+                v.sim,
+                v.one_way,
+                clock.clone(),
+                link_tx.clone(),
+                SIM_REFRESH,
+            )
+            .map_err(|source| ServeError::Thread {
+                what: format!("sim {name}"),
+                source,
+            })?;
+            links.push(Box::new(link));
+            link_threads.push(handle);
+        }
+        drop(link_tx);
+        let engine = Engine::new(engine_config, MinimalGate::new(risk));
+        let started = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let exec_ids = Arc::new(ExecIds::new(format!("E{}", started.as_millis())));
+        let comp_id = config.comp_id.clone();
+        let core_ids = exec_ids.clone();
+
+        let (desk_tx, desk_rx) = bounded::<Inbound>(config.inbound_queue);
+        let (ctrl_tx, ctrl_rx) = bounded::<Control>(4);
+        let engine_thread = std::thread::Builder::new()
+            .name("engine".into())
+            .spawn(move || {
+                // QuickFIX session ids are not Send: the core is built on its own thread.
+                core::Core::new(engine, clock, links, comp_id, core_ids)
+                    .run(desk_rx, link_rx, ctrl_rx)
+            })
+            .map_err(|source| ServeError::Thread {
+                what: "engine".into(),
+                source,
+            })?;
+
+        let endpoint = EndpointConfig {
+            name: "desk acceptor".into(),
+            role: Role::Acceptor { port: config.port },
+            sender: config.comp_id.clone(),
+            targets: config.desks.comp_ids(),
+            data_dir: config.data_dir.join("desks"),
+            heartbeat_secs: 30,
+            threaded: true,
+        };
+        let directory = config.desks.clone();
+        let capacity = config.inbound_queue;
+        let acceptor = SessionHost::start(endpoint, move || {
+            DeskApp::new(
+                directory,
+                DeskSide {
+                    tx: desk_tx,
+                    capacity,
+                },
+                exec_ids,
+            )
+        });
+        let acceptor = match acceptor {
+            Ok(a) => a,
+            Err(e) => {
+                let _ = ctrl_tx.send(Control::Shutdown {
+                    cancel_open: false,
+                    grace: Duration::ZERO,
+                });
+                let _ = engine_thread.join();
+                return Err(e.into());
+            }
+        };
+        tracing::info!(port = config.port, comp_id = %config.comp_id, "gateway accepting desk FIX sessions");
+        Ok(Self {
+            acceptor: Some(acceptor),
+            ctrl: ctrl_tx,
+            engine: Some(engine_thread),
+            links: link_threads,
+            on_shutdown: config.on_shutdown,
+            grace: Duration::from_millis(config.shutdown_grace_ms),
+            port: config.port,
+        })
+    }
+
+    /// The desk acceptor's port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Stops the gateway: open parents are cancelled or left as configured (and the
+    /// desks told), then the venue links and the desk sessions are closed.
+    pub fn stop(mut self) -> Result<StopSummary, ServeError> {
+        let cancel_open = self.on_shutdown == OnShutdown::Cancel;
+        let _ = self.ctrl.send(Control::Shutdown {
+            cancel_open,
+            grace: self.grace,
+        });
+        let core = match self.engine.take().map(JoinHandle::join) {
+            Some(Ok(summary)) => summary,
+            _ => return Err(ServeError::EnginePanicked),
+        };
+        // The engine owned the links; with it gone their threads see a closed queue.
+        for t in self.links.drain(..) {
+            let _ = t.join();
+        }
+        if let Some(acceptor) = self.acceptor.take() {
+            acceptor.stop();
+        }
+        Ok(StopSummary {
+            core,
+            on_shutdown: self.on_shutdown,
+        })
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        if self.engine.is_some() {
+            let _ = self.ctrl.send(Control::Shutdown {
+                cancel_open: false,
+                grace: Duration::ZERO,
+            });
+            if let Some(t) = self.engine.take() {
+                let _ = t.join();
+            }
+        }
+        if let Some(acceptor) = self.acceptor.take() {
+            acceptor.stop();
+        }
+    }
+}
+
+/// Loads `config_path` and its market file, starts the gateway (`sim` must be set
+/// until real venue connections are configurable) and runs until SIGINT or SIGTERM.
+pub fn serve_until_signal(
+    config_path: &std::path::Path,
+    sim: bool,
+    port: Option<u16>,
+) -> Result<StopSummary, ServeError> {
+    let mut config = GatewayConfig::load(config_path).map_err(|e| ServeError::Config(e.0))?;
+    if let Some(port) = port {
+        config.port = port;
+    }
+    if !sim {
+        return Err(ServeError::Config(format!(
+            "{}: venue connections (FIX, RFQ, JSON-RPC endpoints) are not configurable yet; \
+             run with --sim to start the market file's venues as simulators",
+            config_path.display()
+        )));
+    }
+    let text = std::fs::read_to_string(&config.market)
+        .map_err(|e| ServeError::Config(format!("{}: {e}", config.market.display())))?;
+    let market = Scenario::parse_market(&text)
+        .map_err(|e| ServeError::Config(format!("{}: {e}", config.market.display())))?;
+    if !market.parents.is_empty() {
+        tracing::info!(
+            "{}: the market file's {} parent orders are ignored by the gateway",
+            config.market.display(),
+            market.parents.len()
+        );
+    }
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, Arc::clone(&stop)).map_err(|source| {
+            ServeError::Thread {
+                what: "signal handler".into(),
+                source,
+            }
+        })?;
+    }
+    let gateway = Gateway::start_sim(&config, market)?;
+    eprintln!(
+        "sor: gateway {} listening on port {} for desks {}; data in {}; Ctrl-C stops ({})",
+        config.comp_id,
+        gateway.port(),
+        config.desks.comp_ids().join(", "),
+        config.data_dir.display(),
+        match config.on_shutdown {
+            OnShutdown::Cancel => "open parents are cancelled first",
+            OnShutdown::Leave => "open parents are left working",
+        }
+    );
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    eprintln!("sor: stopping");
+    let summary = gateway.stop()?;
+    let open = &summary.core.open_parents;
+    match summary.on_shutdown {
+        OnShutdown::Cancel => eprintln!(
+            "sor: cancelled {} open parents; {} not confirmed in time: {}",
+            summary.core.cancelled_on_shutdown,
+            open.len(),
+            open.join(" ")
+        ),
+        OnShutdown::Leave => eprintln!(
+            "sor: left {} parents working at their venues: {}",
+            open.len(),
+            open.join(" ")
+        ),
+    }
+    eprintln!("{}", summary.core.hops.summary());
+    Ok(summary)
+}

@@ -1,0 +1,516 @@
+//! The desk-facing gateway end to end: real QuickFIX sessions over 127.0.0.1, a desk
+//! client logging on, sending parents, cancelling, asking status, sending garbage,
+//! and clients that must be refused.
+
+#![allow(clippy::unwrap_used)]
+
+use fix::client::{ClientConfig, ClientEvent, DeskClient, FixFields};
+use rust_decimal::Decimal;
+use sor::scenario::Scenario;
+use sor::serve::{Gateway, GatewayConfig};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+/// Books deep enough for a few million, one dealer without last look, a slow pool.
+const MARKET: &str = r#"
+name = "gateway-test"
+seed = 11
+
+[valuation]
+currency = "USD"
+[valuation.references]
+USDC = "1"
+
+[risk]
+max_parent_notional = "25000000"
+
+[[venues]]
+id = "book-x"
+kind = "book"
+instrument = "USDC/USD"
+latency_ms = 1
+taker_fee_bps = "2"
+replenish_per_sec = "0.5"
+depth = { mid = "1.00000", half_spread = "0.00005", tick = "0.00001", levels = 20, first_qty = "150000", qty_step = "25000" }
+
+[[venues]]
+id = "book-y"
+kind = "book"
+instrument = "USDC/USD"
+latency_ms = 1
+taker_fee_bps = "2.5"
+replenish_per_sec = "0.5"
+depth = { mid = "1.00000", half_spread = "0.00004", tick = "0.00002", levels = 20, first_qty = "100000", qty_step = "20000" }
+
+[[venues]]
+id = "dealer-a"
+kind = "rfq"
+instrument = "USDC/USD"
+latency_ms = 2
+quote_validity_ms = 500
+accept_delay_ms = 1
+last_look_reject = 0.0
+bids = [["0.99995", "1000000"], ["0.99990", "2500000"]]
+asks = [["1.00005", "1000000"], ["1.00010", "2500000"]]
+"#;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "sor-gw-{name}-{}-{}",
+        std::process::id(),
+        free_port()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// QuickFIX keeps one process-wide registry of sessions: gateways in one test process
+/// must not run at the same time with the same session ids.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+struct Setup {
+    _serial: std::sync::MutexGuard<'static, ()>,
+    gateway: Gateway,
+    port: u16,
+    dir: PathBuf,
+}
+
+fn start(name: &str, on_shutdown: &str) -> Setup {
+    let serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = temp_dir(name);
+    let port = free_port();
+    // DESK2's password is "desk2-pw".
+    let hash = fix::auth::PasswordHash::create("desk2-pw", "test-salt").unwrap();
+    let text = format!(
+        r#"
+[gateway]
+port = {port}
+data_dir = "{data}"
+market = "unused.toml"
+on_shutdown = "{on_shutdown}"
+shutdown_grace_ms = 3000
+
+[desks.DESK1]
+
+[desks.DESK2]
+password_hash = "{hash}"
+"#,
+        data = dir.join("gateway").display()
+    );
+    let config = GatewayConfig::parse(&text, Path::new(".")).unwrap();
+    let market = Scenario::parse_market(MARKET).unwrap();
+    let gateway = Gateway::start_sim(&config, market).unwrap();
+    Setup {
+        _serial: serial,
+        gateway,
+        port,
+        dir,
+    }
+}
+
+fn client(setup: &Setup, desk: &str, credentials: Option<(&str, &str)>) -> DeskClient {
+    DeskClient::start(ClientConfig {
+        host: "127.0.0.1".into(),
+        port: setup.port,
+        desk: desk.into(),
+        gateway: "SOR".into(),
+        credentials: credentials.map(|(u, p)| (u.into(), p.into())),
+        data_dir: setup.dir.join(format!("client-{desk}-{}", free_port())),
+        heartbeat_secs: 30,
+    })
+    .unwrap()
+}
+
+fn dec(f: &FixFields, tag: u32) -> Decimal {
+    Decimal::from_str(
+        f.get(tag)
+            .unwrap_or_else(|| panic!("tag {tag} missing in {f:?}")),
+    )
+    .unwrap()
+}
+
+fn new_order(c: &DeskClient, id: &str, qty: &str, extra: &[(i32, &str)]) {
+    let mut fields = vec![
+        (11, id),
+        (1, "acct-7"),
+        (55, "USDC/USD"),
+        (54, "2"),
+        (38, qty),
+        (40, "1"),
+        (60, "20261123-10:00:00.000"),
+    ];
+    fields.extend_from_slice(extra);
+    c.send_fields("D", &fields).unwrap();
+}
+
+fn send_twap(c: &DeskClient, id: &str, qty: &str, secs: &str) {
+    use quickfix::{FieldMap, Group, Message};
+    let mut m = Message::new();
+    m.with_header_mut(|h| {
+        h.set_field(8, "FIX.4.4")?;
+        h.set_field(35, "D")
+    })
+    .unwrap();
+    for (tag, value) in [
+        (11, id),
+        (55, "USDC/USD"),
+        (54, "2"),
+        (38, qty),
+        (40, "1"),
+        (60, "20261123-10:00:00.000"),
+        (847, "1001"),
+    ] {
+        m.set_field(tag, value).unwrap();
+    }
+    let mut g = Group::try_new(957, 958).unwrap();
+    g.set_field(958, "DurationSecs").unwrap();
+    g.set_field(960, secs).unwrap();
+    m.add_group(&g).unwrap();
+    c.send(m).unwrap();
+}
+
+fn report_for<'a>(id: &'a str) -> impl FnMut(&FixFields) -> bool + 'a {
+    move |f| f.msg_type() == "8" && f.get(11) == Some(id)
+}
+
+#[test]
+fn a_desk_parent_is_acked_and_filled_and_the_figures_add_up() {
+    let setup = start("fill", "cancel");
+    let desk = client(&setup, "DESK1", None);
+    assert!(desk.wait_logon(WAIT), "DESK1 could not log on");
+
+    new_order(&desk, "p-1", "1000000", &[]);
+    let ack = desk.next_app(WAIT, report_for("p-1")).expect("ack");
+    assert_eq!(ack.get(150), Some("0"), "{ack:?}");
+    assert_eq!(ack.get(39), Some("0"));
+    assert_eq!(ack.get(1), Some("acct-7"));
+    let order_id = ack.get(37).unwrap().to_owned();
+
+    let (mut cum, mut notional) = (Decimal::ZERO, Decimal::ZERO);
+    let mut exec_ids = std::collections::BTreeSet::new();
+    exec_ids.insert(ack.get(17).unwrap().to_owned());
+    loop {
+        let r = desk.next_app(WAIT, report_for("p-1")).expect("a fill");
+        assert!(
+            exec_ids.insert(r.get(17).unwrap().to_owned()),
+            "ExecID repeated"
+        );
+        assert_eq!(r.get(37), Some(order_id.as_str()));
+        assert_eq!(r.get(150), Some("F"), "{r:?}");
+        let (last_qty, last_px) = (dec(&r, 32), dec(&r, 31));
+        assert!(r.get(30).is_some(), "LastMkt missing");
+        cum += last_qty;
+        notional += last_qty * last_px;
+        assert_eq!(dec(&r, 14), cum, "CumQty = sum of LastQty");
+        assert_eq!(dec(&r, 14) + dec(&r, 151), Decimal::from(1_000_000));
+        let avg = dec(&r, 6);
+        let exact = notional / cum;
+        assert!(
+            (avg - exact).abs() < Decimal::new(1, 8),
+            "AvgPx {avg} vs {exact}"
+        );
+        if r.get(39) == Some("2") {
+            assert_eq!(dec(&r, 151), Decimal::ZERO);
+            break;
+        }
+        assert_eq!(r.get(39), Some("1"));
+    }
+    assert_eq!(cum, Decimal::from(1_000_000));
+
+    // Status of the filled order.
+    desk.send_fields("H", &[(11, "p-1"), (54, "2"), (55, "USDC/USD")])
+        .unwrap();
+    let st = desk.next_app(WAIT, report_for("p-1")).expect("status");
+    assert_eq!(st.get(150), Some("I"));
+    assert_eq!(st.get(39), Some("2"));
+    assert_eq!(dec(&st, 14), Decimal::from(1_000_000));
+
+    // Too late to cancel it.
+    desk.send_fields(
+        "F",
+        &[
+            (11, "c-1"),
+            (41, "p-1"),
+            (54, "2"),
+            (55, "USDC/USD"),
+            (60, "20261123-10:00:01.000"),
+        ],
+    )
+    .unwrap();
+    let rej = desk
+        .next_app(WAIT, |f| f.msg_type() == "9")
+        .expect("cancel reject");
+    assert_eq!(rej.get(41), Some("p-1"));
+    assert_eq!(rej.get(11), Some("c-1"));
+    assert_eq!(rej.get(102), Some("0"), "{rej:?}");
+
+    desk.stop();
+    setup.gateway.stop().unwrap();
+}
+
+#[test]
+fn a_twap_parent_can_be_cancelled_and_its_status_asked() {
+    let setup = start("cancel", "cancel");
+    let desk = client(&setup, "DESK1", None);
+    assert!(desk.wait_logon(WAIT));
+
+    // A TWAP over an hour: one slice a minute, so nearly all of it is still open.
+    send_twap(&desk, "t-1", "600000", "3600");
+
+    let ack = desk.next_app(WAIT, report_for("t-1")).expect("ack");
+    assert_eq!(ack.get(150), Some("0"), "{ack:?}");
+
+    desk.send_fields(
+        "F",
+        &[
+            (11, "c-9"),
+            (41, "t-1"),
+            (54, "2"),
+            (55, "USDC/USD"),
+            (60, "20261123-10:00:01.000"),
+        ],
+    )
+    .unwrap();
+    let mut cum_fills = Decimal::ZERO;
+    let done = loop {
+        let r = desk
+            .next_app(WAIT, |f| {
+                f.msg_type() == "8" && (f.get(11) == Some("t-1") || f.get(11) == Some("c-9"))
+            })
+            .expect("fills then the cancel");
+        match r.get(150) {
+            Some("F") => cum_fills += dec(&r, 32),
+            Some("4") => break r,
+            other => panic!("unexpected ExecType {other:?}: {r:?}"),
+        }
+    };
+    assert_eq!(done.get(39), Some("4"));
+    assert_eq!(
+        done.get(11),
+        Some("c-9"),
+        "a cancel's report carries the cancel's ClOrdID"
+    );
+    assert_eq!(done.get(41), Some("t-1"));
+    assert_eq!(dec(&done, 14), cum_fills);
+    assert_eq!(dec(&done, 151), Decimal::ZERO);
+    assert!(cum_fills < Decimal::from(600_000));
+
+    desk.send_fields("H", &[(11, "t-1"), (54, "2")]).unwrap();
+    let st = desk.next_app(WAIT, report_for("t-1")).expect("status");
+    assert_eq!(st.get(150), Some("I"));
+    assert_eq!(st.get(39), Some("4"));
+    assert_eq!(dec(&st, 14), cum_fills);
+
+    // A cancel of an order that never existed.
+    desk.send_fields(
+        "F",
+        &[
+            (11, "c-10"),
+            (41, "ghost"),
+            (54, "2"),
+            (60, "20261123-10:00:02.000"),
+        ],
+    )
+    .unwrap();
+    let rej = desk
+        .next_app(WAIT, |f| f.msg_type() == "9")
+        .expect("cancel reject");
+    assert_eq!(rej.get(102), Some("1"), "{rej:?}");
+    desk.stop();
+    setup.gateway.stop().unwrap();
+}
+
+#[test]
+fn shutdown_cancels_open_parents_and_tells_the_desk() {
+    let setup = start("shutdown", "cancel");
+    let desk = client(&setup, "DESK1", None);
+    assert!(desk.wait_logon(WAIT));
+    // A TWAP stays open for an hour.
+    send_twap(&desk, "open-1", "60000", "3600");
+    let ack = desk.next_app(WAIT, report_for("open-1")).expect("ack");
+    assert_eq!(ack.get(150), Some("0"));
+    let summary = setup.gateway.stop().unwrap();
+    assert!(summary.core.fatal.is_none());
+    assert_eq!(summary.core.cancelled_on_shutdown, 1);
+    assert!(
+        summary.core.open_parents.is_empty(),
+        "{:?}",
+        summary.core.open_parents
+    );
+    // The desk heard the cancel before the session closed.
+    let done = desk
+        .next_app(WAIT, |f| report_for("open-1")(f) && f.get(150) == Some("4"))
+        .expect("cancelled on shutdown");
+    assert_eq!(done.get(39), Some("4"));
+    desk.stop();
+}
+
+#[test]
+fn malformed_and_unsupported_messages_are_rejected_and_the_session_stays_up() {
+    let setup = start("malformed", "cancel");
+    let desk = client(&setup, "DESK1", None);
+    assert!(desk.wait_logon(WAIT));
+
+    // OrderQty that is not a number: QuickFIX's session Reject (35=3).
+    new_order(&desk, "bad-1", "lots", &[]);
+    let rej = desk
+        .wait_for(
+            WAIT,
+            |e| matches!(e, ClientEvent::Admin(f) if f.msg_type() == "3"),
+        )
+        .expect("session reject");
+    let ClientEvent::Admin(rej) = rej else {
+        unreachable!()
+    };
+    assert!(rej.get(58).is_some(), "{rej:?}");
+
+    // A missing OrderQty: an ExecutionReport reject naming the tag.
+    desk.send_fields(
+        "D",
+        &[
+            (11, "bad-2"),
+            (55, "USDC/USD"),
+            (54, "2"),
+            (40, "1"),
+            (60, "20261123-10:00:00.000"),
+        ],
+    )
+    .unwrap();
+    let r = desk.next_app(WAIT, report_for("bad-2")).expect("reject");
+    assert_eq!(r.get(150), Some("8"));
+    assert_eq!(r.get(39), Some("8"));
+    assert_eq!(r.get(58), Some("tag 38 (OrderQty): required field missing"));
+
+    // An unknown symbol: the engine's reject.
+    desk.send_fields(
+        "D",
+        &[
+            (11, "bad-3"),
+            (55, "DOGE/USD"),
+            (54, "2"),
+            (38, "10"),
+            (40, "1"),
+            (60, "20261123-10:00:00.000"),
+        ],
+    )
+    .unwrap();
+    let r = desk.next_app(WAIT, report_for("bad-3")).expect("reject");
+    assert_eq!(r.get(150), Some("8"), "{r:?}");
+    assert!(r.get(58).unwrap().contains("DOGE/USD"), "{r:?}");
+
+    // Over the risk limit: the rule and the limit in Text.
+    new_order(&desk, "big-1", "26000000", &[]);
+    let r = desk.next_app(WAIT, report_for("big-1")).expect("reject");
+    assert_eq!(r.get(150), Some("8"));
+    assert_eq!(
+        r.get(58),
+        Some("risk: max parent notional 25000000 USD exceeded by 1000000")
+    );
+
+    // A valid message the desk side does not take: BusinessMessageReject.
+    desk.send_fields(
+        "8",
+        &[
+            (37, "x"),
+            (17, "x"),
+            (150, "0"),
+            (39, "0"),
+            (54, "1"),
+            (151, "0"),
+            (14, "0"),
+            (6, "0"),
+        ],
+    )
+    .unwrap();
+    let r = desk
+        .next_app(WAIT, |f| f.msg_type() == "j")
+        .expect("business reject");
+    assert_eq!(r.get(372), Some("8"));
+    assert_eq!(r.get(380), Some("3"));
+
+    // A message type FIX 4.4 does not define here: session Reject.
+    desk.send_fields("ZZ", &[(58, "hello")]).unwrap();
+    let rej = desk
+        .wait_for(
+            WAIT,
+            |e| matches!(e, ClientEvent::Admin(f) if f.msg_type() == "3"),
+        )
+        .expect("session reject of an unknown MsgType");
+    let ClientEvent::Admin(rej) = rej else {
+        unreachable!()
+    };
+    assert_eq!(rej.get(372), Some("ZZ"), "{rej:?}");
+
+    // A duplicate ClOrdID is refused.
+    new_order(&desk, "dup-1", "1000", &[]);
+    let first = desk.next_app(WAIT, report_for("dup-1")).unwrap();
+    assert_eq!(first.get(150), Some("0"));
+    new_order(&desk, "dup-1", "1000", &[]);
+    let second = desk
+        .next_app(WAIT, |f| report_for("dup-1")(f) && f.get(150) == Some("8"))
+        .expect("duplicate reject");
+    assert!(second.get(58).unwrap().contains("duplicate"), "{second:?}");
+
+    // Status of an order that does not exist.
+    desk.send_fields("H", &[(11, "nope"), (54, "1")]).unwrap();
+    let st = desk.next_app(WAIT, report_for("nope")).expect("status");
+    assert_eq!(st.get(150), Some("I"));
+    assert_eq!(st.get(39), Some("8"));
+
+    // Still logged on: a good order goes through.
+    new_order(&desk, "good-1", "1000", &[]);
+    let ack = desk
+        .next_app(WAIT, report_for("good-1"))
+        .expect("ack after rejects");
+    assert_eq!(ack.get(150), Some("0"));
+    assert!(
+        desk.events()
+            .try_iter()
+            .all(|e| e != ClientEvent::LoggedOut),
+        "the session dropped"
+    );
+    desk.stop();
+    setup.gateway.stop().unwrap();
+}
+
+#[test]
+fn unknown_comp_ids_and_wrong_passwords_are_refused() {
+    let setup = start("auth", "cancel");
+    let stranger = client(&setup, "DESK9", None);
+    assert!(
+        !stranger.wait_logon(Duration::from_secs(3)),
+        "unknown desk logged on"
+    );
+    stranger.stop();
+
+    let wrong = client(&setup, "DESK2", Some(("DESK2", "guess")));
+    assert!(
+        !wrong.wait_logon(Duration::from_secs(3)),
+        "wrong password logged on"
+    );
+    wrong.stop();
+
+    let none = client(&setup, "DESK2", None);
+    assert!(
+        !none.wait_logon(Duration::from_secs(3)),
+        "no password logged on"
+    );
+    none.stop();
+
+    let right = client(&setup, "DESK2", Some(("DESK2", "desk2-pw")));
+    assert!(right.wait_logon(WAIT), "right password refused");
+    right.stop();
+    setup.gateway.stop().unwrap();
+}
