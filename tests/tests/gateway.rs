@@ -156,6 +156,16 @@ fn new_order(c: &DeskClient, id: &str, qty: &str, extra: &[(i32, &str)]) {
 }
 
 fn send_twap(c: &DeskClient, id: &str, qty: &str, secs: &str) {
+    send_with_params(c, id, qty, &[(847, "1001")], &[("DurationSecs", secs)]);
+}
+
+fn send_with_params(
+    c: &DeskClient,
+    id: &str,
+    qty: &str,
+    extra: &[(i32, &str)],
+    params: &[(&str, &str)],
+) {
     use quickfix::{FieldMap, Group, Message};
     let mut m = Message::new();
     m.with_header_mut(|h| {
@@ -170,14 +180,18 @@ fn send_twap(c: &DeskClient, id: &str, qty: &str, secs: &str) {
         (38, qty),
         (40, "1"),
         (60, "20261123-10:00:00.000"),
-        (847, "1001"),
-    ] {
+    ]
+    .into_iter()
+    .chain(extra.iter().copied())
+    {
         m.set_field(tag, value).unwrap();
     }
-    let mut g = Group::try_new(957, 958).unwrap();
-    g.set_field(958, "DurationSecs").unwrap();
-    g.set_field(960, secs).unwrap();
-    m.add_group(&g).unwrap();
+    for (name, value) in params {
+        let mut g = Group::try_new(957, 958).unwrap();
+        g.set_field(958, *name).unwrap();
+        g.set_field(960, *value).unwrap();
+        m.add_group(&g).unwrap();
+    }
     c.send(m).unwrap();
 }
 
@@ -256,6 +270,35 @@ fn a_desk_parent_is_acked_and_filled_and_the_figures_add_up() {
     assert_eq!(rej.get(11), Some("c-1"));
     assert_eq!(rej.get(102), Some("0"), "{rej:?}");
 
+    desk.stop();
+    setup.gateway.stop().unwrap();
+}
+
+#[test]
+fn a_parent_allowed_only_on_a_book_fills_over_fix_at_the_exchange() {
+    let setup = start("book", "cancel");
+    let desk = client(&setup, "DESK1", None);
+    assert!(desk.wait_logon(WAIT));
+    // 300k on book-x alone: more than its first levels, so it walks the book.
+    send_with_params(&desk, "b-1", "300000", &[], &[("Venues", "book-x")]);
+    let ack = desk.next_app(WAIT, report_for("b-1")).expect("ack");
+    assert_eq!(ack.get(150), Some("0"), "{ack:?}");
+    let mut cum = Decimal::ZERO;
+    let mut prices = Vec::new();
+    loop {
+        let r = desk.next_app(WAIT, report_for("b-1")).expect("fill");
+        assert_eq!(r.get(150), Some("F"), "{r:?}");
+        assert_eq!(r.get(30), Some("book-x"));
+        cum += dec(&r, 32);
+        prices.push(dec(&r, 31));
+        if r.get(39) == Some("2") {
+            break;
+        }
+    }
+    assert_eq!(cum, Decimal::from(300_000));
+    // A sell walks the bids down; LastPx is net of the 2 bps taker fee.
+    assert!(prices.windows(2).all(|w| w[0] >= w[1]), "{prices:?}");
+    assert!(prices[0] < Decimal::from_str("0.99995").unwrap());
     desk.stop();
     setup.gateway.stop().unwrap();
 }

@@ -12,6 +12,7 @@
 //! [`sim::VenueSim`] trait, so the same logic can later sit behind real protocol servers.
 
 mod curve;
+pub mod exchange;
 pub mod link;
 mod order;
 pub mod pmm;

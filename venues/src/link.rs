@@ -23,6 +23,15 @@ pub enum LinkEvent {
     },
     /// The venue's liquidity changed (book depth, a streamed ladder, pool state).
     Liquidity(Liquidity),
+    /// A trade printed at the venue (anyone's), for the reference rate.
+    Trade {
+        /// The venue.
+        venue: VenueId,
+        /// Price.
+        px: rust_decimal::Decimal,
+        /// Quantity.
+        qty: rust_decimal::Decimal,
+    },
     /// The adapter's connection went up or down.
     Connection {
         /// The venue.

@@ -179,6 +179,7 @@ pub struct Core<G> {
     exec_ids: Arc<ExecIds>,
     hops: Hops,
     out: Vec<Command>,
+    trade_prints: u64,
 }
 
 impl<G: RiskGate> Core<G> {
@@ -203,6 +204,7 @@ impl<G: RiskGate> Core<G> {
             exec_ids,
             hops: Hops::new(),
             out: Vec::new(),
+            trade_prints: 0,
         }
     }
 
@@ -405,6 +407,11 @@ impl<G: RiskGate> Core<G> {
                 None,
             ),
             LinkEvent::Liquidity(liq) => self.apply(Event::Liquidity(liq), None),
+            LinkEvent::Trade { .. } => {
+                // Trade prints feed the reference rate once TCA runs live (issue 7).
+                self.trade_prints += 1;
+                Ok(())
+            }
             LinkEvent::Connection { venue, up, reason } => {
                 if up {
                     tracing::info!(%venue, "venue connected: {reason}");

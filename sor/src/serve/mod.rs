@@ -26,7 +26,9 @@ use risk::MinimalGate;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-use venues::{LinkEvent, VenueLink};
+use venues::exchange::{ExchangeConfig, ExchangeSim, FixBookConfig, FixBookLink, SymbolConfig};
+use venues::sim::BookConfig;
+use venues::{LinkEvent, LinkSink, Nanos, VenueLink};
 
 /// Bound of the venues → engine queue (adapters block when it is full).
 const LINK_QUEUE: usize = 65_536;
@@ -90,12 +92,90 @@ impl DeskHandler for DeskSide {
     }
 }
 
+/// How long `--sim` waits for a FIX venue session to log on before going on without it.
+const FIX_LOGON_WAIT: Duration = Duration::from_secs(5);
+
+/// Starts the FIX exchange simulator for `book` on a free loopback port and the
+/// gateway's FIX adapter connected to it.
+fn start_fix_book(
+    config: &GatewayConfig,
+    book: &BookConfig,
+    one_way: Nanos,
+    seed: u64,
+    run_prefix: &str,
+    sink: LinkSink,
+) -> Result<(ExchangeSim, FixBookLink), ServeError> {
+    let venue = book.id.clone();
+    let comp_id: String = venue
+        .as_str()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|source| ServeError::Thread {
+            what: format!("a port for exchange {venue}"),
+            source,
+        })?;
+    let dir = config.data_dir.join("venues").join(venue.as_str());
+    let exchange = ExchangeSim::start(ExchangeConfig {
+        comp_id: comp_id.clone(),
+        port,
+        clients: vec![config.comp_id.clone()],
+        data_dir: dir.join("exchange"),
+        symbols: vec![SymbolConfig {
+            symbol: book.instrument.clone(),
+            bids: book.bids.clone(),
+            asks: book.asks.clone(),
+            taker_fee_bps: book.taker_fee_bps,
+            replenish_per_sec: book.replenish_per_sec,
+        }],
+        latency: Duration::from_nanos(one_way),
+        reject_rate: 0.0,
+        seed: seed ^ u64::from(port),
+        refresh: SIM_REFRESH,
+    })?;
+    let link = FixBookLink::start(
+        FixBookConfig {
+            venue: venue.clone(),
+            instrument: book.instrument.clone(),
+            host: "127.0.0.1".into(),
+            port,
+            sender: config.comp_id.clone(),
+            target: comp_id,
+            data_dir: dir.join("link"),
+            taker_fee_bps: book.taker_fee_bps,
+            cl_ord_prefix: run_prefix.to_owned(),
+            reconnect_secs: 1,
+        },
+        sink,
+    )?;
+    let deadline = Instant::now() + FIX_LOGON_WAIT;
+    while !link.is_up() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    if link.is_up() {
+        tracing::info!(%venue, port, "FIX venue session up (exchange simulator)");
+    } else {
+        tracing::warn!(%venue, port, "FIX venue session not up yet; the gateway routes around it");
+    }
+    Ok((exchange, link))
+}
+
 /// A running gateway.
 pub struct Gateway {
     acceptor: Option<SessionHost>,
     ctrl: Sender<Control>,
     engine: Option<JoinHandle<CoreSummary>>,
     links: Vec<JoinHandle<()>>,
+    exchanges: Vec<ExchangeSim>,
     on_shutdown: OnShutdown,
     grace: Duration,
     port: u16,
@@ -130,10 +210,25 @@ impl Gateway {
             engine: engine_config,
             risk,
             venues,
+            seed,
             ..
         } = market;
+        let started = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let run_prefix = format!("R{}", started.as_millis());
+        let mut exchanges = Vec::new();
         for v in venues {
             let name = v.sim.id().to_string();
+            if let Some(book) = v.sim.book_config() {
+                // A book venue is served by the FIX exchange simulator and reached
+                // through the real FIX adapter, exactly as a production exchange.
+                let (exchange, link) =
+                    start_fix_book(config, book, v.one_way, seed, &run_prefix, link_tx.clone())?;
+                exchanges.push(exchange);
+                links.push(Box::new(link));
+                continue;
+            }
             let (link, handle) = sim_link::SimLink::spawn(
                 v.sim,
                 v.one_way,
@@ -150,9 +245,6 @@ impl Gateway {
         }
         drop(link_tx);
         let engine = Engine::new(engine_config, MinimalGate::new(risk));
-        let started = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default();
         let exec_ids = Arc::new(ExecIds::new(format!("E{}", started.as_millis())));
         let comp_id = config.comp_id.clone();
         let core_ids = exec_ids.clone();
@@ -209,6 +301,7 @@ impl Gateway {
             ctrl: ctrl_tx,
             engine: Some(engine_thread),
             links: link_threads,
+            exchanges,
             on_shutdown: config.on_shutdown,
             grace: Duration::from_millis(config.shutdown_grace_ms),
             port: config.port,
@@ -235,6 +328,9 @@ impl Gateway {
         // The engine owned the links; with it gone their threads see a closed queue.
         for t in self.links.drain(..) {
             let _ = t.join();
+        }
+        for x in self.exchanges.drain(..) {
+            x.stop();
         }
         if let Some(acceptor) = self.acceptor.take() {
             acceptor.stop();

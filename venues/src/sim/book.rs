@@ -89,6 +89,10 @@ impl VenueSim for BookSim {
         VenueKind::Book
     }
 
+    fn book_config(&self) -> Option<&BookConfig> {
+        Some(&self.config)
+    }
+
     fn instrument(&self) -> &str {
         &self.config.instrument
     }

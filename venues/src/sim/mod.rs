@@ -34,6 +34,12 @@ pub trait VenueSim: Send {
     fn processing_delay(&self) -> Nanos {
         0
     }
+
+    /// The book this simulator was set up with, when it is an order book, so the
+    /// same market can be served by the FIX exchange simulator instead.
+    fn book_config(&self) -> Option<&BookConfig> {
+        None
+    }
 }
 
 /// Decimal quantities scaled for seeded draws: a uniform number in `[0, 1)`.

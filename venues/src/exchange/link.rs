@@ -1,0 +1,366 @@
+//! The adapter for a FIX 4.4 exchange book: a QuickFIX initiator behind
+//! [`VenueLink`].
+//!
+//! A child becomes a NewOrderSingle (limit at the child's price, IOC) whose ClOrdID is
+//! `<run prefix>.<child id>`: deterministic, and unique across gateway restarts. The
+//! exchange's ExecutionReports become child reports (ack, each fill with its fee from
+//! Commission(12), the IOC remainder as an expiry, a reject); a cancel is an
+//! OrderCancelRequest. On logon it subscribes to the symbol's market data: each book
+//! snapshot (35=W) becomes the venue's [`Liquidity`] for both sides, each trade print
+//! (35=X, MDEntryType 2) a [`LinkEvent::Trade`]. QuickFIX reconnects every
+//! `reconnect_secs` and handles sequence gaps (ResendRequest, GapFill) itself.
+
+use crate::{
+    CurveShape, Level, LinkError, LinkEvent, LinkSink, Liquidity, Side, VenueId, VenueKind,
+    VenueLink, VenueOrder, VenueReport,
+};
+use fix::session::{EndpointConfig, Role, SessionError, SessionHost};
+use quickfix::{
+    ApplicationCallback, FieldMap, Group, Message, MsgFromAppError, QuickFixError, SessionId,
+    send_to_target,
+};
+use rust_decimal::Decimal;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// How to reach one exchange and what to trade there.
+#[derive(Debug, Clone)]
+pub struct FixBookConfig {
+    /// The venue's id in the gateway.
+    pub venue: VenueId,
+    /// The instrument id (also the exchange symbol).
+    pub instrument: String,
+    /// Exchange host.
+    pub host: String,
+    /// Exchange port.
+    pub port: u16,
+    /// Our CompID towards the exchange.
+    pub sender: String,
+    /// The exchange's CompID.
+    pub target: String,
+    /// Where this session's FIX store lives.
+    pub data_dir: PathBuf,
+    /// Taker fee in bps, for the curve the router sees.
+    pub taker_fee_bps: Decimal,
+    /// Prefix of every ClOrdID (unique per gateway run).
+    pub cl_ord_prefix: String,
+    /// Seconds between reconnection attempts.
+    pub reconnect_secs: u16,
+}
+
+struct LinkApp {
+    config: FixBookConfig,
+    sink: LinkSink,
+    up: Arc<AtomicBool>,
+}
+
+/// A FIX exchange behind [`VenueLink`].
+#[derive(Debug)]
+pub struct FixBookLink {
+    venue: VenueId,
+    instrument: String,
+    sender: String,
+    target: String,
+    prefix: String,
+    up: Arc<AtomicBool>,
+    host: Option<SessionHost>,
+}
+
+impl FixBookLink {
+    /// Starts the initiator; it connects, logs on and subscribes in the background,
+    /// reporting [`LinkEvent::Connection`] as it goes.
+    pub fn start(config: FixBookConfig, sink: LinkSink) -> Result<Self, SessionError> {
+        let up = Arc::new(AtomicBool::new(false));
+        let endpoint = EndpointConfig {
+            name: format!("venue {}", config.venue),
+            role: Role::Initiator {
+                host: config.host.clone(),
+                port: config.port,
+                reconnect_secs: config.reconnect_secs,
+            },
+            sender: config.sender.clone(),
+            targets: vec![config.target.clone()],
+            data_dir: config.data_dir.clone(),
+            heartbeat_secs: 30,
+            threaded: true,
+        };
+        let app = LinkApp {
+            config: config.clone(),
+            sink,
+            up: up.clone(),
+        };
+        let host = SessionHost::start(endpoint, move || app)?;
+        Ok(Self {
+            venue: config.venue,
+            instrument: config.instrument,
+            sender: config.sender,
+            target: config.target,
+            prefix: config.cl_ord_prefix,
+            up,
+            host: Some(host),
+        })
+    }
+
+    /// Whether the session is logged on.
+    pub fn is_up(&self) -> bool {
+        self.up.load(Ordering::Acquire)
+    }
+
+    fn session(&self) -> Result<SessionId, QuickFixError> {
+        SessionId::try_new("FIX.4.4", &self.sender, &self.target, "")
+    }
+
+    fn send_msg(&self, msg: Result<Message, QuickFixError>) -> Result<(), LinkError> {
+        if !self.is_up() {
+            return Err(LinkError::Disconnected {
+                venue: self.venue.clone(),
+            });
+        }
+        msg.and_then(|m| send_to_target(m, &self.session()?))
+            .map_err(|e| {
+                tracing::warn!(venue = %self.venue, "FIX send failed: {e}");
+                LinkError::Disconnected {
+                    venue: self.venue.clone(),
+                }
+            })
+    }
+}
+
+impl Drop for FixBookLink {
+    fn drop(&mut self) {
+        if let Some(h) = self.host.take() {
+            h.stop();
+        }
+    }
+}
+
+fn new_msg(msg_type: &str) -> Result<Message, QuickFixError> {
+    let mut m = Message::new();
+    m.with_header_mut(|h| {
+        h.set_field(8, "FIX.4.4")?;
+        h.set_field(35, msg_type)
+    })?;
+    Ok(m)
+}
+
+impl VenueLink for FixBookLink {
+    fn id(&self) -> &VenueId {
+        &self.venue
+    }
+
+    fn send(&self, order: VenueOrder) -> Result<(), LinkError> {
+        let msg = (|| {
+            let mut m = new_msg("D")?;
+            m.set_field(11, format!("{}.{}", self.prefix, order.client_id))?;
+            m.set_field(21, "1")?;
+            m.set_field(55, order.instrument.as_str())?;
+            m.set_field(54, if order.side == Side::Buy { "1" } else { "2" })?;
+            m.set_field(38, order.qty.to_string())?;
+            m.set_field(40, "2")?;
+            m.set_field(44, order.limit_px.to_string())?;
+            m.set_field(59, "3")?;
+            m.set_field(60, fix::utc_now())?;
+            Ok(m)
+        })();
+        self.send_msg(msg)
+    }
+
+    fn cancel(&self, client_id: &str) -> Result<(), LinkError> {
+        let msg = (|| {
+            let mut m = new_msg("F")?;
+            m.set_field(41, format!("{}.{client_id}", self.prefix))?;
+            m.set_field(11, format!("{}.{client_id}.cxl", self.prefix))?;
+            m.set_field(55, self.instrument.as_str())?;
+            m.set_field(54, "2")?;
+            m.set_field(60, fix::utc_now())?;
+            Ok(m)
+        })();
+        self.send_msg(msg)
+    }
+}
+
+fn field_dec(msg: &Message, tag: i32) -> Option<Decimal> {
+    msg.get_field(tag).and_then(|v| Decimal::from_str(&v).ok())
+}
+
+impl LinkApp {
+    fn emit(&self, event: LinkEvent) {
+        // A closed queue means the gateway is stopping; nothing is left to tell.
+        let _ = self.sink.send(event);
+    }
+
+    fn child_of(&self, cl_ord_id: &str) -> Option<String> {
+        cl_ord_id
+            .strip_prefix(&self.config.cl_ord_prefix)
+            .and_then(|rest| rest.strip_prefix('.'))
+            .filter(|c| !c.ends_with(".cxl"))
+            .map(str::to_owned)
+    }
+
+    fn on_exec_report(&self, msg: &Message) {
+        // A cancel's report names the order it cancelled in OrigClOrdID(41).
+        let Some(cl) = msg.get_field(41).or_else(|| msg.get_field(11)) else {
+            return;
+        };
+        let Some(child) = self.child_of(&cl) else {
+            tracing::debug!(venue = %self.config.venue, %cl, "report for an order this run did not send");
+            return;
+        };
+        let report = match msg.get_field(150).as_deref() {
+            Some("0") => Some(VenueReport::Ack),
+            Some("F") => match (field_dec(msg, 32), field_dec(msg, 31)) {
+                (Some(qty), Some(px)) => Some(VenueReport::Fill {
+                    qty,
+                    px,
+                    fee: field_dec(msg, 12).unwrap_or(Decimal::ZERO),
+                }),
+                _ => {
+                    tracing::error!(venue = %self.config.venue, %cl, "fill without LastQty/LastPx ignored");
+                    None
+                }
+            },
+            Some("4") | Some("C") => {
+                let unfilled = match (field_dec(msg, 38), field_dec(msg, 14)) {
+                    (Some(qty), Some(cum)) => qty - cum,
+                    _ => Decimal::ZERO,
+                };
+                (unfilled > Decimal::ZERO).then_some(VenueReport::Expired { unfilled })
+            }
+            Some("8") => Some(VenueReport::Rejected {
+                kind: crate::RejectKind::Invalid,
+                reason: msg
+                    .get_field(58)
+                    .unwrap_or_else(|| "rejected by the exchange".into()),
+            }),
+            _ => None,
+        };
+        if let Some(report) = report {
+            self.emit(LinkEvent::Report {
+                venue: self.config.venue.clone(),
+                client_id: child,
+                report,
+            });
+        }
+    }
+
+    fn on_snapshot(&self, msg: &Message) {
+        let (mut bids, mut asks) = (Vec::new(), Vec::new());
+        let mut i = 1;
+        while let Some((t, px, qty)) = msg.with_group(i, 268, |g| {
+            (g.get_field(269), g.get_field(270), g.get_field(271))
+        }) {
+            i += 1;
+            let (Some(t), Some(px), Some(qty)) = (t, px, qty) else {
+                continue;
+            };
+            let (Ok(px), Ok(qty)) = (Decimal::from_str(&px), Decimal::from_str(&qty)) else {
+                continue;
+            };
+            match t.as_str() {
+                "0" => bids.push(Level { px, qty }),
+                "1" => asks.push(Level { px, qty }),
+                _ => {}
+            }
+            if i > 10_000 {
+                break;
+            }
+        }
+        // The book's best first: bids high → low, asks low → high.
+        bids.sort_by_key(|l| std::cmp::Reverse(l.px));
+        asks.sort_by_key(|l| l.px);
+        for (side, levels) in [(Side::Sell, bids), (Side::Buy, asks)] {
+            self.emit(LinkEvent::Liquidity(Liquidity {
+                venue: self.config.venue.clone(),
+                kind: VenueKind::Book,
+                instrument: self.config.instrument.clone(),
+                side,
+                shape: CurveShape::Steps(levels),
+                fee_bps: self.config.taker_fee_bps,
+                fixed_cost: Decimal::ZERO,
+                fixed_cost_asset: "USD".to_owned(),
+            }));
+        }
+    }
+
+    fn on_incremental(&self, msg: &Message) {
+        let mut i = 1;
+        while let Some((t, px, qty)) = msg.with_group(i, 268, |g| {
+            (g.get_field(269), g.get_field(270), g.get_field(271))
+        }) {
+            i += 1;
+            if t.as_deref() == Some("2")
+                && let (Some(px), Some(qty)) = (px, qty)
+                && let (Ok(px), Ok(qty)) = (Decimal::from_str(&px), Decimal::from_str(&qty))
+            {
+                self.emit(LinkEvent::Trade {
+                    venue: self.config.venue.clone(),
+                    px,
+                    qty,
+                });
+            }
+            if i > 10_000 {
+                break;
+            }
+        }
+    }
+
+    fn subscribe(&self, session: &SessionId) -> Result<(), QuickFixError> {
+        let mut m = new_msg("V")?;
+        m.set_field(262, format!("md-{}", self.config.venue))?;
+        m.set_field(263, "1")?;
+        m.set_field(264, "0")?;
+        m.set_field(265, "0")?;
+        for t in ["0", "1", "2"] {
+            let mut g = Group::try_new(267, 269)?;
+            g.set_field(269, t)?;
+            m.add_group(&g)?;
+        }
+        let mut g = Group::try_new(146, 55)?;
+        g.set_field(55, self.config.instrument.as_str())?;
+        m.add_group(&g)?;
+        send_to_target(m, session)
+    }
+}
+
+impl ApplicationCallback for LinkApp {
+    fn on_logon(&self, session: &SessionId) {
+        self.up.store(true, Ordering::Release);
+        self.emit(LinkEvent::Connection {
+            venue: self.config.venue.clone(),
+            up: true,
+            reason: format!("FIX session to {} logged on", self.config.target),
+        });
+        if let Err(e) = self.subscribe(session) {
+            tracing::error!(venue = %self.config.venue, "market data request failed: {e}");
+        }
+    }
+
+    fn on_logout(&self, _session: &SessionId) {
+        let was_up = self.up.swap(false, Ordering::AcqRel);
+        if was_up {
+            self.emit(LinkEvent::Connection {
+                venue: self.config.venue.clone(),
+                up: false,
+                reason: format!("FIX session to {} logged out", self.config.target),
+            });
+        }
+    }
+
+    fn on_msg_from_app(&self, msg: &Message, _session: &SessionId) -> Result<(), MsgFromAppError> {
+        match msg.with_header(|h| h.get_field(35)).as_deref() {
+            Some("8") => self.on_exec_report(msg),
+            Some("W") => self.on_snapshot(msg),
+            Some("X") => self.on_incremental(msg),
+            Some("9") => {
+                tracing::debug!(venue = %self.config.venue, "cancel rejected: {:?}", msg.get_field(58))
+            }
+            Some("Y") => {
+                tracing::error!(venue = %self.config.venue, "market data refused: {:?}", msg.get_field(58))
+            }
+            _ => return Err(MsgFromAppError::UnsupportedMessageType),
+        }
+        Ok(())
+    }
+}
