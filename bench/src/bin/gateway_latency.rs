@@ -1,0 +1,232 @@
+//! The gateway's end-to-end latency over loopback, beside a bare QuickFIX round trip
+//! measured in the same run on the same machine.
+//!
+//! 1. Bare: a desk client sends NewOrderSingle to an acceptor that answers each with
+//!    an ExecutionReport, no routing: one QuickFIX round trip.
+//! 2. Gateway: the desk client sends a parent to `sor serve`'s gateway, which routes a
+//!    child over FIX to the exchange simulator (no simulated latency), which fills it;
+//!    the time is until the desk holds the first fill's ExecutionReport: two QuickFIX
+//!    round trips plus the gateway's own work.
+//!
+//! The gateway's own hops (parent received → first child handed to the venue
+//! session, engine decision, report send) come from its histograms.
+//!
+//! Run: `cargo run --release -p bench --bin gateway-latency -- [ITERATIONS]`
+
+use fix::client::{ClientConfig, DeskClient};
+use fix::session::{EndpointConfig, Role, SessionHost};
+use hdrhistogram::Histogram;
+use quickfix::{
+    ApplicationCallback, FieldMap, Message, MsgFromAppError, SessionId, send_to_target,
+};
+use sor::scenario::Scenario;
+use sor::serve::{Gateway, GatewayConfig};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+const MARKET: &str = r#"
+name = "gateway-bench"
+seed = 1
+[valuation]
+currency = "USD"
+[valuation.references]
+USDC = "1"
+[[venues]]
+id = "book-x"
+kind = "book"
+instrument = "USDC/USD"
+latency_ms = 0
+taker_fee_bps = "2"
+replenish_per_sec = "1"
+depth = { mid = "1.00000", half_spread = "0.00005", tick = "0.00001", levels = 20, first_qty = "100000000", qty_step = "0" }
+"#;
+
+struct Echo;
+
+impl ApplicationCallback for Echo {
+    fn on_msg_from_app(&self, msg: &Message, session: &SessionId) -> Result<(), MsgFromAppError> {
+        let mut er = Message::new();
+        let built = (|| {
+            er.with_header_mut(|h| {
+                h.set_field(8, "FIX.4.4")?;
+                h.set_field(35, "8")
+            })?;
+            let cl = msg.get_field(11).unwrap_or_default();
+            er.set_field(37, cl.as_str())?;
+            er.set_field(11, cl.as_str())?;
+            er.set_field(17, cl.as_str())?;
+            er.set_field(150, "F")?;
+            er.set_field(39, "2")?;
+            er.set_field(54, msg.get_field(54).unwrap_or_else(|| "2".into()).as_str())?;
+            er.set_field(55, msg.get_field(55).unwrap_or_default().as_str())?;
+            er.set_field(38, msg.get_field(38).unwrap_or_default().as_str())?;
+            er.set_field(32, msg.get_field(38).unwrap_or_default().as_str())?;
+            er.set_field(31, "1")?;
+            er.set_field(14, msg.get_field(38).unwrap_or_default().as_str())?;
+            er.set_field(151, "0")?;
+            er.set_field(6, "1")?;
+            Ok::<_, quickfix::QuickFixError>(())
+        })();
+        if built.is_ok() {
+            let _ = send_to_target(er, session);
+        }
+        Ok(())
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(19_999)
+}
+
+fn hist() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 60_000_000_000, 3).expect("valid bounds")
+}
+
+fn line(name: &str, h: &Histogram<u64>) -> String {
+    format!(
+        "| {name} | {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} |",
+        h.len(),
+        h.value_at_quantile(0.5) as f64 / 1e3,
+        h.value_at_quantile(0.9) as f64 / 1e3,
+        h.value_at_quantile(0.99) as f64 / 1e3,
+        h.value_at_quantile(0.999) as f64 / 1e3,
+        h.max() as f64 / 1e3
+    )
+}
+
+fn client(port: u16, desk: &str, gateway: &str, dir: &Path) -> DeskClient {
+    DeskClient::start(ClientConfig {
+        host: "127.0.0.1".into(),
+        port,
+        desk: desk.into(),
+        gateway: gateway.into(),
+        credentials: None,
+        data_dir: dir.join(format!("client-{desk}")),
+        heartbeat_secs: 30,
+    })
+    .expect("client starts")
+}
+
+fn order(c: &DeskClient, id: &str) {
+    c.send_fields(
+        "D",
+        &[
+            (11, id),
+            (55, "USDC/USD"),
+            (54, "2"),
+            (38, "100"),
+            (40, "1"),
+            (60, "20261123-10:00:00.000"),
+        ],
+    )
+    .expect("send");
+}
+
+/// Sends `n` orders one at a time and times each until `done` says its answer came.
+fn measure(c: &DeskClient, prefix: &str, n: usize, warmup: usize, want: &str) -> Histogram<u64> {
+    let mut h = hist();
+    for i in 0..(n + warmup) {
+        let id = format!("{prefix}-{i}");
+        let t = Instant::now();
+        order(c, &id);
+        let got = c.next_app(WAIT, |f| {
+            f.msg_type() == "8" && f.get(11) == Some(id.as_str()) && f.get(150) == Some(want)
+        });
+        let ns = u64::try_from(t.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        assert!(got.is_some(), "no answer to {id}");
+        if i >= warmup {
+            let _ = h.record(ns);
+        }
+    }
+    h
+}
+
+fn main() {
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(5000);
+    let warmup = (n / 10).max(100);
+    let dir: PathBuf = std::env::temp_dir().join(format!("sor-bench-gw-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+
+    // 1. Bare QuickFIX round trip.
+    let port = free_port();
+    let echo = SessionHost::start(
+        EndpointConfig {
+            name: "echo".into(),
+            role: Role::Acceptor { port },
+            sender: "ECHO".into(),
+            targets: vec!["BENCH".into()],
+            data_dir: dir.join("echo"),
+            heartbeat_secs: 30,
+            threaded: true,
+        },
+        || Echo,
+    )
+    .expect("echo acceptor");
+    let c = client(port, "BENCH", "ECHO", &dir);
+    assert!(c.wait_logon(WAIT), "bench client logon");
+    let bare = measure(&c, "bare", n, warmup, "F");
+    c.stop();
+    echo.stop();
+
+    // 2. Through the gateway to the FIX exchange simulator and back.
+    let port = free_port();
+    let config = GatewayConfig::parse(
+        &format!(
+            "[gateway]\nport = {port}\ndata_dir = \"{}\"\nmarket = \"unused\"\n[desks.DESK1]\n",
+            dir.join("gateway").display()
+        ),
+        Path::new("."),
+    )
+    .expect("config");
+    let market = Scenario::parse_market(MARKET).expect("market");
+    let gateway = Gateway::start_sim(&config, market).expect("gateway");
+    let c = client(port, "DESK1", "SOR", &dir);
+    assert!(c.wait_logon(WAIT), "desk logon");
+    // Let the first market data snapshot reach the router.
+    std::thread::sleep(Duration::from_millis(500));
+    let full = measure(&c, "gw", n, warmup, "F");
+    c.stop();
+    let summary = gateway.stop().expect("gateway stops");
+    let _ = std::fs::remove_dir_all(&dir);
+
+    println!("| path (µs) | n | p50 | p90 | p99 | p99.9 | max |");
+    println!("|---|---|---|---|---|---|---|");
+    println!("{}", line("bare QuickFIX NOS → ER round trip", &bare));
+    println!(
+        "{}",
+        line("desk NOS → first fill ER via gateway + FIX venue", &full)
+    );
+    let hops = &summary.core.hops;
+    println!(
+        "{}",
+        line(
+            "gateway: parent received → child handed to venue session",
+            &hops.parent_to_first_child
+        )
+    );
+    println!(
+        "{}",
+        line("gateway: desk request queue wait", &hops.queue_wait)
+    );
+    println!(
+        "{}",
+        line("gateway: engine step (route + risk)", &hops.decision)
+    );
+    println!(
+        "{}",
+        line("gateway: venue send (NOS to QuickFIX)", &hops.venue_send)
+    );
+    println!("{}", line("gateway: desk report send", &hops.desk_send));
+    let ratio = full.value_at_quantile(0.5) as f64 / (2.0 * bare.value_at_quantile(0.5) as f64);
+    let ratio99 = full.value_at_quantile(0.99) as f64 / (2.0 * bare.value_at_quantile(0.99) as f64);
+    println!();
+    println!("full path / two bare round trips: p50 {ratio:.2}×, p99 {ratio99:.2}× (goal ≤ 1.25×)");
+}
