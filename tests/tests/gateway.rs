@@ -88,6 +88,10 @@ struct Setup {
 }
 
 fn start(name: &str, on_shutdown: &str) -> Setup {
+    start_with(name, on_shutdown, 4096)
+}
+
+fn start_with(name: &str, on_shutdown: &str, queue: usize) -> Setup {
     let serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let dir = temp_dir(name);
     let port = free_port();
@@ -100,6 +104,7 @@ port = {port}
 data_dir = "{data}"
 market = "unused.toml"
 on_shutdown = "{on_shutdown}"
+inbound_queue = {queue}
 shutdown_grace_ms = 3000
 
 [desks.DESK1]
@@ -555,5 +560,41 @@ fn unknown_comp_ids_and_wrong_passwords_are_refused() {
     let right = client(&setup, "DESK2", Some(("DESK2", "desk2-pw")));
     assert!(right.wait_logon(WAIT), "right password refused");
     right.stop();
+    setup.gateway.stop().unwrap();
+}
+
+#[test]
+fn a_burst_beyond_the_queue_is_answered_in_full_never_dropped() {
+    // A queue of one request: a burst must meet back-pressure somewhere, and every
+    // order must still get exactly one answer (an ack or a "gateway busy" reject).
+    let setup = start_with("burst", "cancel", 1);
+    let desk = client(&setup, "DESK1", None);
+    assert!(desk.wait_logon(WAIT));
+    let n = 300;
+    for i in 0..n {
+        new_order(&desk, &format!("burst-{i}"), "10", &[]);
+    }
+    let mut answered = std::collections::BTreeMap::new();
+    while answered.len() < n {
+        let r = desk
+            .next_app(WAIT, |f| {
+                f.msg_type() == "8" && matches!(f.get(150), Some("0") | Some("8"))
+            })
+            .expect("every order is answered");
+        let id = r.get(11).unwrap().to_owned();
+        let verdict = if r.get(150) == Some("0") {
+            "ack".to_owned()
+        } else {
+            r.get(58).unwrap().to_owned()
+        };
+        assert!(
+            verdict == "ack" || verdict.starts_with("gateway busy"),
+            "{id}: {verdict}"
+        );
+        assert!(answered.insert(id, verdict).is_none(), "answered twice");
+    }
+    let busy = answered.values().filter(|v| *v != "ack").count();
+    eprintln!("burst of {n}: {} acked, {busy} refused as busy", n - busy);
+    desk.stop();
     setup.gateway.stop().unwrap();
 }
