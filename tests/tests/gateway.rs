@@ -93,8 +93,16 @@ fn start(name: &str, on_shutdown: &str) -> Setup {
 
 fn start_with(name: &str, on_shutdown: &str, queue: usize) -> Setup {
     let serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let dir = temp_dir(name);
-    let port = free_port();
+    start_in(serial, temp_dir(name), free_port(), on_shutdown, queue)
+}
+
+fn start_in(
+    serial: std::sync::MutexGuard<'static, ()>,
+    dir: PathBuf,
+    port: u16,
+    on_shutdown: &str,
+    queue: usize,
+) -> Setup {
     // DESK2's password is "desk2-pw".
     let hash = fix::auth::PasswordHash::create("desk2-pw", "test-salt").unwrap();
     let text = format!(
@@ -126,13 +134,27 @@ password_hash = "{hash}"
 }
 
 fn client(setup: &Setup, desk: &str, credentials: Option<(&str, &str)>) -> DeskClient {
+    client_in(
+        setup,
+        desk,
+        credentials,
+        setup.dir.join(format!("client-{desk}-{}", free_port())),
+    )
+}
+
+fn client_in(
+    setup: &Setup,
+    desk: &str,
+    credentials: Option<(&str, &str)>,
+    data_dir: PathBuf,
+) -> DeskClient {
     DeskClient::start(ClientConfig {
         host: "127.0.0.1".into(),
         port: setup.port,
         desk: desk.into(),
         gateway: "SOR".into(),
         credentials: credentials.map(|(u, p)| (u.into(), p.into())),
-        data_dir: setup.dir.join(format!("client-{desk}-{}", free_port())),
+        data_dir,
         heartbeat_secs: 30,
     })
     .unwrap()
@@ -595,6 +617,52 @@ fn a_burst_beyond_the_queue_is_answered_in_full_never_dropped() {
     }
     let busy = answered.values().filter(|v| *v != "ack").count();
     eprintln!("burst of {n}: {} acked, {busy} refused as busy", n - busy);
+    desk.stop();
+    setup.gateway.stop().unwrap();
+}
+
+/// (next sequence number we send, next we expect) from a QuickFIX file store.
+fn seqnums(store: &Path, session: &str) -> (u64, u64) {
+    let text = std::fs::read_to_string(store.join(format!("{session}.seqnums"))).unwrap();
+    let (out, inn) = text.split_once(':').unwrap();
+    (out.trim().parse().unwrap(), inn.trim().parse().unwrap())
+}
+
+#[test]
+fn a_restarted_gateway_resumes_its_sequence_numbers() {
+    let serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let (dir, port) = (temp_dir("restart"), free_port());
+    let client_dir = dir.join("client-restart");
+    let store = dir.join("gateway").join("desks").join("store");
+
+    let setup = start_in(serial, dir.clone(), port, "cancel", 64);
+    let desk = client_in(&setup, "DESK1", None, client_dir.clone());
+    assert!(desk.wait_logon(WAIT));
+    new_order(&desk, "r-1", "10", &[]);
+    desk.next_app(WAIT, report_for("r-1")).expect("ack");
+    desk.stop();
+    let Setup {
+        _serial, gateway, ..
+    } = setup;
+    gateway.stop().unwrap();
+    let before = seqnums(&store, "FIX.4.4-SOR-DESK1");
+    assert!(
+        before.0 > 2,
+        "the gateway sent logon, reports and logout: {before:?}"
+    );
+
+    // Same data directories: the session picks up where it stopped, no reset.
+    let setup = start_in(_serial, dir.clone(), port, "cancel", 64);
+    let desk = client_in(&setup, "DESK1", None, client_dir);
+    assert!(desk.wait_logon(WAIT), "logon after restart");
+    new_order(&desk, "r-2", "10", &[]);
+    desk.next_app(WAIT, report_for("r-2"))
+        .expect("ack after restart");
+    let after = seqnums(&store, "FIX.4.4-SOR-DESK1");
+    assert!(
+        after.0 > before.0 && after.1 > before.1,
+        "{before:?} -> {after:?}"
+    );
     desk.stop();
     setup.gateway.stop().unwrap();
 }

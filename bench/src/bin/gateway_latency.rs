@@ -146,6 +146,94 @@ fn measure(c: &DeskClient, prefix: &str, n: usize, warmup: usize, want: &str) ->
     h
 }
 
+const SESSIONS: usize = 4;
+
+struct Burst {
+    sessions: usize,
+    sent: usize,
+    queue: usize,
+    acked: usize,
+    busy: usize,
+    secs: f64,
+}
+
+/// Starts a gateway with `queue` as its inbound bound and SESSIONS desks, each
+/// sending `per_session` parents back to back, then collects every answer.
+fn burst(dir: &Path, per_session: usize, queue: usize) -> Burst {
+    let port = free_port();
+    let desks: String = (1..=SESSIONS).map(|i| format!("[desks.D{i}]\n")).collect();
+    let config = GatewayConfig::parse(
+        &format!(
+            "[gateway]\nport = {port}\ndata_dir = \"{}\"\nmarket = \"unused\"\ninbound_queue = {queue}\n{desks}",
+            dir.join(format!("burst-{queue}")).display()
+        ),
+        Path::new("."),
+    )
+    .expect("config");
+    let market = Scenario::parse_market(MARKET).expect("market");
+    let gateway = Gateway::start_sim(&config, market).expect("gateway");
+    let clients: Vec<DeskClient> = (1..=SESSIONS)
+        .map(|i| {
+            client(
+                port,
+                &format!("D{i}"),
+                "SOR",
+                &dir.join(format!("burst-{queue}")),
+            )
+        })
+        .collect();
+    for c in &clients {
+        assert!(c.wait_logon(WAIT), "burst logon");
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let t = Instant::now();
+    let (acked, busy) = std::thread::scope(|s| {
+        let handles: Vec<_> = clients
+            .iter()
+            .enumerate()
+            .map(|(k, c)| {
+                s.spawn(move || {
+                    for i in 0..per_session {
+                        order(c, &format!("b{k}-{i}"));
+                    }
+                    let (mut acked, mut busy, mut seen) = (0, 0, 0);
+                    while seen < per_session {
+                        let Some(r) = c.next_app(WAIT, |f| {
+                            f.msg_type() == "8" && matches!(f.get(150), Some("0") | Some("8"))
+                        }) else {
+                            break;
+                        };
+                        seen += 1;
+                        if r.get(150) == Some("0") {
+                            acked += 1;
+                        } else {
+                            busy += 1;
+                        }
+                    }
+                    (acked, busy)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or((0, 0)))
+            .fold((0, 0), |(a, b), (x, y)| (a + x, b + y))
+    });
+    let secs = t.elapsed().as_secs_f64();
+    for c in clients {
+        c.stop();
+    }
+    let _ = gateway.stop();
+    Burst {
+        sessions: SESSIONS,
+        sent: SESSIONS * per_session,
+        queue,
+        acked,
+        busy,
+        secs,
+    }
+}
+
 fn main() {
     let n: usize = std::env::args()
         .nth(1)
@@ -195,6 +283,13 @@ fn main() {
     let full = measure(&c, "gw", n, warmup, "F");
     c.stop();
     let summary = gateway.stop().expect("gateway stops");
+
+    // 3. Throughput: SESSIONS desks each pipelining `n` parents at once; every parent
+    // must be answered (ack or an explicit busy reject), none lost.
+    let mut throughput = Vec::new();
+    for queue in [4096usize, 64] {
+        throughput.push(burst(&dir, n, queue));
+    }
     let _ = std::fs::remove_dir_all(&dir);
 
     println!("| path (µs) | n | p50 | p90 | p99 | p99.9 | max |");
@@ -225,6 +320,24 @@ fn main() {
         line("gateway: venue send (NOS to QuickFIX)", &hops.venue_send)
     );
     println!("{}", line("gateway: desk report send", &hops.desk_send));
+    println!();
+    println!(
+        "| sessions | parents sent | inbound queue | acked | refused busy | lost | parents/s answered | acked/s |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    for t in &throughput {
+        println!(
+            "| {} | {} | {} | {} | {} | {} | {:.0} | {:.0} |",
+            t.sessions,
+            t.sent,
+            t.queue,
+            t.acked,
+            t.busy,
+            t.sent - t.acked - t.busy,
+            t.sent as f64 / t.secs,
+            t.acked as f64 / t.secs
+        );
+    }
     let ratio = full.value_at_quantile(0.5) as f64 / (2.0 * bare.value_at_quantile(0.5) as f64);
     let ratio99 = full.value_at_quantile(0.99) as f64 / (2.0 * bare.value_at_quantile(0.99) as f64);
     println!();
