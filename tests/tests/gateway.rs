@@ -331,6 +331,27 @@ fn a_parent_allowed_only_on_a_book_fills_over_fix_at_the_exchange() {
 }
 
 #[test]
+fn a_parent_allowed_only_on_a_dealer_fills_over_http_at_the_dealer() {
+    let setup = start("dealer", "cancel");
+    let desk = client(&setup, "DESK1", None);
+    assert!(desk.wait_logon(WAIT));
+    // Wait for the dealer's first streamed ladder to reach the router.
+    std::thread::sleep(Duration::from_millis(500));
+    send_with_params(&desk, "d-1", "2000000", &[], &[("Venues", "dealer-a")]);
+    let ack = desk.next_app(WAIT, report_for("d-1")).expect("ack");
+    assert_eq!(ack.get(150), Some("0"), "{ack:?}");
+    let r = desk.next_app(WAIT, report_for("d-1")).expect("fill");
+    assert_eq!(r.get(150), Some("F"), "{r:?}");
+    assert_eq!(r.get(30), Some("dealer-a"));
+    // One firm quote for the whole size, at the ladder's 2.5M tier.
+    assert_eq!(dec(&r, 32), Decimal::from(2_000_000));
+    assert_eq!(dec(&r, 31), Decimal::from_str("0.9999").unwrap());
+    assert_eq!(r.get(39), Some("2"));
+    desk.stop();
+    setup.gateway.stop().unwrap();
+}
+
+#[test]
 fn a_twap_parent_can_be_cancelled_and_its_status_asked() {
     let setup = start("cancel", "cancel");
     let desk = client(&setup, "DESK1", None);

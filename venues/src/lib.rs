@@ -17,6 +17,7 @@ pub mod link;
 mod order;
 pub mod pmm;
 pub mod pool_math;
+pub mod rfq;
 pub mod sim;
 
 pub use curve::{CurveShape, Level, Liquidity, Point, VenueKind};

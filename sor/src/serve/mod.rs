@@ -27,7 +27,10 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use venues::exchange::{ExchangeConfig, ExchangeSim, FixBookConfig, FixBookLink, SymbolConfig};
-use venues::sim::BookConfig;
+use venues::rfq::{
+    ApiKey, DealerConfig, DealerServer, DealerSimConfig, LatencyModel, RfqLink, RfqLinkConfig,
+};
+use venues::sim::{BookConfig, RfqConfig};
 use venues::{LinkEvent, LinkSink, Nanos, VenueLink};
 
 /// Bound of the venues → engine queue (adapters block when it is full).
@@ -169,6 +172,39 @@ fn start_fix_book(
     Ok((exchange, link))
 }
 
+/// Starts the HTTP/WebSocket dealer simulator for `dealer` on a free loopback port
+/// (answering after the venue's one-way latency) and the RFQ adapter connected to it,
+/// with a fresh API key for this run.
+fn start_rfq_dealer(
+    runtime: &tokio::runtime::Runtime,
+    dealer: &RfqConfig,
+    one_way: Nanos,
+    sink: LinkSink,
+) -> Result<(DealerServer, RfqLink), ServeError> {
+    use rand::Rng;
+    let key = format!("sim-{:032x}", rand::rng().random::<u128>());
+    let api_key = |k: &str| ApiKey::new(k).map_err(|e| ServeError::Config(e.to_string()));
+    let mut sim = DealerSimConfig::from_rfq_config(dealer, api_key(&key)?);
+    sim.latency = LatencyModel {
+        base: Duration::from_nanos(one_way),
+        jitter: Duration::ZERO,
+    };
+    let bind = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    let server = runtime
+        .block_on(DealerServer::start(sim, bind))
+        .map_err(|e| ServeError::Config(format!("dealer simulator {}: {e}", dealer.id)))?;
+    let config = RfqLinkConfig::new(DealerConfig::new(
+        dealer.id.as_str(),
+        &server.base_url(),
+        api_key(&key)?,
+        &dealer.instrument,
+    ));
+    let link = RfqLink::start(config, runtime.handle().clone(), sink)
+        .map_err(|e| ServeError::Config(format!("RFQ link {}: {e}", dealer.id)))?;
+    tracing::info!(venue = %dealer.id, url = %server.base_url(), "RFQ dealer up (dealer simulator)");
+    Ok((server, link))
+}
+
 /// A running gateway.
 pub struct Gateway {
     acceptor: Option<SessionHost>,
@@ -176,6 +212,8 @@ pub struct Gateway {
     engine: Option<JoinHandle<CoreSummary>>,
     links: Vec<JoinHandle<()>>,
     exchanges: Vec<ExchangeSim>,
+    dealers: Vec<DealerServer>,
+    runtime: Option<tokio::runtime::Runtime>,
     on_shutdown: OnShutdown,
     grace: Duration,
     port: u16,
@@ -218,6 +256,16 @@ impl Gateway {
             .unwrap_or_default();
         let run_prefix = format!("R{}", started.as_millis());
         let mut exchanges = Vec::new();
+        let mut dealers = Vec::new();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("rfq")
+            .enable_all()
+            .build()
+            .map_err(|source| ServeError::Thread {
+                what: "the RFQ runtime".into(),
+                source,
+            })?;
         for v in venues {
             let name = v.sim.id().to_string();
             if let Some(book) = v.sim.book_config() {
@@ -226,6 +274,15 @@ impl Gateway {
                 let (exchange, link) =
                     start_fix_book(config, book, v.one_way, seed, &run_prefix, link_tx.clone())?;
                 exchanges.push(exchange);
+                links.push(Box::new(link));
+                continue;
+            }
+            if let Some(dealer) = v.sim.rfq_config() {
+                // A dealer is served by the HTTP/WebSocket dealer simulator and reached
+                // through the real RFQ adapter.
+                let (server, link) =
+                    start_rfq_dealer(&runtime, dealer, v.one_way, link_tx.clone())?;
+                dealers.push(server);
                 links.push(Box::new(link));
                 continue;
             }
@@ -302,6 +359,8 @@ impl Gateway {
             engine: Some(engine_thread),
             links: link_threads,
             exchanges,
+            dealers,
+            runtime: Some(runtime),
             on_shutdown: config.on_shutdown,
             grace: Duration::from_millis(config.shutdown_grace_ms),
             port: config.port,
@@ -331,6 +390,12 @@ impl Gateway {
         }
         for x in self.exchanges.drain(..) {
             x.stop();
+        }
+        if let Some(runtime) = self.runtime.take() {
+            for d in self.dealers.drain(..) {
+                runtime.block_on(d.shutdown());
+            }
+            runtime.shutdown_timeout(Duration::from_secs(1));
         }
         if let Some(acceptor) = self.acceptor.take() {
             acceptor.stop();

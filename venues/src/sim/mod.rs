@@ -40,6 +40,12 @@ pub trait VenueSim: Send {
     fn book_config(&self) -> Option<&BookConfig> {
         None
     }
+
+    /// The dealer this simulator was set up with, when it is an RFQ dealer, so the
+    /// same dealer can be served by the HTTP/WebSocket dealer simulator instead.
+    fn rfq_config(&self) -> Option<&RfqConfig> {
+        None
+    }
 }
 
 /// Decimal quantities scaled for seeded draws: a uniform number in `[0, 1)`.

@@ -142,6 +142,10 @@ impl VenueSim for RfqDealerSim {
         VenueKind::Rfq
     }
 
+    fn rfq_config(&self) -> Option<&RfqConfig> {
+        Some(&self.config)
+    }
+
     fn instrument(&self) -> &str {
         &self.config.instrument
     }
