@@ -11,6 +11,7 @@
 //! The [`sim`] module holds the venues' logic as in-process simulators behind the
 //! [`sim::VenueSim`] trait, so the same logic can later sit behind real protocol servers.
 
+pub mod chain;
 mod curve;
 pub mod exchange;
 pub mod link;
