@@ -23,6 +23,10 @@ seed = 11
 currency = "USD"
 [valuation.references]
 USDC = "1"
+ETH = "2800"
+
+[valuation.assets]
+cWUSDC = { as = "USDC", rate = "1" }
 
 [risk]
 max_parent_notional = "25000000"
@@ -55,6 +59,16 @@ accept_delay_ms = 1
 last_look_reject = 0.0
 bids = [["0.99995", "1000000"], ["0.99990", "2500000"]]
 asks = [["1.00005", "1000000"], ["1.00010", "2500000"]]
+
+# The corridor's cWUSDC/USDC DODO V2 pool (about $213 within 50 bps), on the chain
+# simulator: wrapped tokens 10 bps rich, a cent of gas a swap.
+[[venues]]
+id = "pool-cwusdc"
+kind = "pool"
+instrument = "cWUSDC/USDC"
+latency_ms = 1
+gas = { units = 150000, price_gwei = "0.024", native = "ETH" }
+pmm = { i = "1001000000000000000", k = "500000000000000000", b = "42278000000", q = "42278000000", b0 = "42278000000", q0 = "42278000000", r = "ONE", lp_fee_rate = "300000000000000", mt_fee_rate = "0", base_decimals = 6, quote_decimals = 6 }
 "#;
 
 fn free_port() -> u16 {
@@ -347,6 +361,31 @@ fn a_parent_allowed_only_on_a_dealer_fills_over_http_at_the_dealer() {
     assert_eq!(dec(&r, 32), Decimal::from(2_000_000));
     assert_eq!(dec(&r, 31), Decimal::from_str("0.9999").unwrap());
     assert_eq!(r.get(39), Some("2"));
+    desk.stop();
+    setup.gateway.stop().unwrap();
+}
+
+#[test]
+fn a_parent_allowed_only_on_the_pool_fills_on_chain_net_of_gas() {
+    let setup = start("pool", "cancel");
+    let desk = client(&setup, "DESK1", None);
+    assert!(desk.wait_logon(WAIT));
+    // Wait for the adapter's first block of pool state.
+    std::thread::sleep(Duration::from_millis(800));
+    send_with_params(&desk, "c-1", "50", &[], &[("Venues", "pool-cwusdc")]);
+    let ack = desk.next_app(WAIT, report_for("c-1")).expect("ack");
+    assert_eq!(ack.get(150), Some("0"), "{ack:?}");
+    let r = desk.next_app(WAIT, report_for("c-1")).expect("fill");
+    assert_eq!(r.get(150), Some("F"), "{r:?}");
+    assert_eq!(r.get(30), Some("pool-cwusdc"));
+    assert_eq!(dec(&r, 32), Decimal::from(50));
+    // The pool pays about 1.0010 less 3 bps fee and curve; a cent of gas over 50 units
+    // is 2 bps: LastPx is net of both, still above par.
+    let px = dec(&r, 31);
+    assert!(
+        px > Decimal::from_str("1.0000").unwrap() && px < Decimal::from_str("1.0010").unwrap(),
+        "{px}"
+    );
     desk.stop();
     setup.gateway.stop().unwrap();
 }

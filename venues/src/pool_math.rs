@@ -49,6 +49,12 @@ pub trait PoolMath {
     fn base_decimals(&self) -> u32;
     /// Decimals of the quote token.
     fn quote_decimals(&self) -> u32;
+
+    /// The pool's exact DODO V2 state, when this math is the contract's own (so the
+    /// same pool can be served by a chain simulator); `None` for an approximation.
+    fn exact(&self) -> Option<ExactPmm> {
+        None
+    }
 }
 
 /// State of an approximate PMM pool, in token units (not wei).
@@ -225,6 +231,9 @@ impl PoolMath for SharedPool {
     fn quote_decimals(&self) -> u32 {
         self.0.lock().quote_decimals()
     }
+    fn exact(&self) -> Option<ExactPmm> {
+        self.0.lock().exact()
+    }
 }
 
 /// A DODO V2 pool quoted with the contract's exact math.
@@ -308,6 +317,10 @@ impl ExactPmm {
 }
 
 impl PoolMath for ExactPmm {
+    fn exact(&self) -> Option<ExactPmm> {
+        Some(self.clone())
+    }
+
     fn query_sell_base(&self, amount: Decimal) -> Result<Decimal, PoolError> {
         let (_, q) = self.quote(true, amount)?;
         from_raw(q.receive, self.quote_decimals)

@@ -26,11 +26,14 @@ use risk::MinimalGate;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+use venues::chain::sim::{ChainSim, ChainSimConfig, SimPool};
+use venues::chain::{ChainLink, ChainLinkConfig, KeySource, SecretKeyHex, TokenInfo};
 use venues::exchange::{ExchangeConfig, ExchangeSim, FixBookConfig, FixBookLink, SymbolConfig};
+use venues::pool_math::ExactPmm;
 use venues::rfq::{
     ApiKey, DealerConfig, DealerServer, DealerSimConfig, LatencyModel, RfqLink, RfqLinkConfig,
 };
-use venues::sim::{BookConfig, RfqConfig};
+use venues::sim::{BookConfig, PoolConfig, RfqConfig};
 use venues::{LinkEvent, LinkSink, Nanos, VenueLink};
 
 /// Bound of the venues → engine queue (adapters block when it is full).
@@ -205,6 +208,94 @@ fn start_rfq_dealer(
     Ok((server, link))
 }
 
+/// Gas units one simulated swap burns (the chain simulator's and the adapter's estimate).
+const SIM_SWAP_GAS: u64 = 150_000;
+/// How often the chain simulator mines a block.
+const SIM_BLOCK_INTERVAL: Duration = Duration::from_millis(250);
+
+/// Starts one chain simulator holding every exact pool of the market (gas priced so a
+/// swap costs what the market file says) and a JSON-RPC adapter per pool, signing
+/// with a key made for this run.
+fn start_chain(
+    runtime: &tokio::runtime::Runtime,
+    pools: &[(PoolConfig, ExactPmm)],
+    seed: u64,
+    sink: LinkSink,
+) -> Result<(ChainSim, Vec<ChainLink>), ServeError> {
+    use rand::Rng;
+    let config_err = |what: String| ServeError::Config(what);
+    // Gas price in wei such that SIM_SWAP_GAS units cost the pool's gas_cost.
+    let wei = |cost: rust_decimal::Decimal| -> u128 {
+        use rust_decimal::prelude::ToPrimitive;
+        (cost * rust_decimal::Decimal::from(1_000_000_000_000_000_000u64)
+            / rust_decimal::Decimal::from(SIM_SWAP_GAS))
+        .floor()
+        .to_u128()
+        .unwrap_or(0)
+    };
+    let base_fee = pools.first().map_or(0, |(p, _)| wei(p.gas_cost));
+    let mut sim_pools = Vec::new();
+    for (n, (_, exact)) in pools.iter().enumerate() {
+        let n = u8::try_from(n + 1).map_err(|_| config_err("more than 255 pools".into()))?;
+        let mut p = SimPool::new(n, exact.state, exact.fees);
+        p.version = exact.version;
+        sim_pools.push(p);
+    }
+    let chain = ChainSim::start(
+        ChainSimConfig {
+            block_interval: Some(SIM_BLOCK_INTERVAL),
+            base_fee,
+            priority_fee: 0,
+            swap_gas: SIM_SWAP_GAS,
+            revert_gas: SIM_SWAP_GAS,
+            pools: sim_pools,
+            seed,
+            ..ChainSimConfig::default()
+        },
+        runtime.handle(),
+    )
+    .map_err(|e| config_err(format!("chain simulator: {e}")))?;
+    let mut rng = rand::rng();
+    let key = format!(
+        "{:032x}{:032x}",
+        rng.random::<u128>() >> 4,
+        rng.random::<u128>()
+    );
+    let mut links = Vec::new();
+    for (n, (pool, exact)) in pools.iter().enumerate() {
+        let n = u8::try_from(n + 1).map_err(|_| config_err("more than 255 pools".into()))?;
+        let mut c = ChainLinkConfig::new(
+            pool.id.clone(),
+            pool.instrument.clone(),
+            chain.url(),
+            SimPool::address_for(n),
+            chain.router(),
+        );
+        let (base, quote) = pool.instrument.split_once('/').unwrap_or(("BASE", "QUOTE"));
+        c.base = TokenInfo {
+            symbol: base.to_owned(),
+            decimals: exact.base_decimals,
+        };
+        c.quote = TokenInfo {
+            symbol: quote.to_owned(),
+            decimals: exact.quote_decimals,
+        };
+        c.math = exact.version;
+        c.native_asset = pool.gas_asset.clone();
+        c.gas_estimate = SIM_SWAP_GAS;
+        c.gas_limit = SIM_SWAP_GAS * 2;
+        c.key = KeySource::Hex(SecretKeyHex::new(key.clone()));
+        c.poll_interval = SIM_BLOCK_INTERVAL;
+        c.receipt_poll = Duration::from_millis(50);
+        c.samples = pool.samples;
+        let link = ChainLink::start(c, runtime.handle(), sink.clone())
+            .map_err(|e| config_err(format!("chain link {}: {e}", pool.id)))?;
+        links.push(link);
+    }
+    tracing::info!(url = %chain.url(), pools = pools.len(), "chain simulator up");
+    Ok((chain, links))
+}
+
 /// A running gateway.
 pub struct Gateway {
     acceptor: Option<SessionHost>,
@@ -213,6 +304,7 @@ pub struct Gateway {
     links: Vec<JoinHandle<()>>,
     exchanges: Vec<ExchangeSim>,
     dealers: Vec<DealerServer>,
+    chains: Vec<ChainSim>,
     runtime: Option<tokio::runtime::Runtime>,
     on_shutdown: OnShutdown,
     grace: Duration,
@@ -257,6 +349,7 @@ impl Gateway {
         let run_prefix = format!("R{}", started.as_millis());
         let mut exchanges = Vec::new();
         let mut dealers = Vec::new();
+        let mut chain_pools = Vec::new();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("rfq")
@@ -275,6 +368,10 @@ impl Gateway {
                     start_fix_book(config, book, v.one_way, seed, &run_prefix, link_tx.clone())?;
                 exchanges.push(exchange);
                 links.push(Box::new(link));
+                continue;
+            }
+            if let Some((pool, exact)) = v.sim.chain_pool() {
+                chain_pools.push((pool.clone(), exact));
                 continue;
             }
             if let Some(dealer) = v.sim.rfq_config() {
@@ -299,6 +396,14 @@ impl Gateway {
             })?;
             links.push(Box::new(link));
             link_threads.push(handle);
+        }
+        let mut chains = Vec::new();
+        if !chain_pools.is_empty() {
+            let (chain, pool_links) = start_chain(&runtime, &chain_pools, seed, link_tx.clone())?;
+            chains.push(chain);
+            for l in pool_links {
+                links.push(Box::new(l));
+            }
         }
         drop(link_tx);
         let engine = Engine::new(engine_config, MinimalGate::new(risk));
@@ -360,6 +465,7 @@ impl Gateway {
             links: link_threads,
             exchanges,
             dealers,
+            chains,
             runtime: Some(runtime),
             on_shutdown: config.on_shutdown,
             grace: Duration::from_millis(config.shutdown_grace_ms),
@@ -391,6 +497,7 @@ impl Gateway {
         for x in self.exchanges.drain(..) {
             x.stop();
         }
+        self.chains.clear();
         if let Some(runtime) = self.runtime.take() {
             for d in self.dealers.drain(..) {
                 runtime.block_on(d.shutdown());

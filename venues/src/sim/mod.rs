@@ -46,6 +46,13 @@ pub trait VenueSim: Send {
     fn rfq_config(&self) -> Option<&RfqConfig> {
         None
     }
+
+    /// The pool venue this simulator was set up with and its exact state, when it is a
+    /// single DODO V2 pool quoted with the contract's math, so the same pool can be
+    /// served by the chain simulator instead.
+    fn chain_pool(&self) -> Option<(&PoolConfig, crate::pool_math::ExactPmm)> {
+        None
+    }
 }
 
 /// Decimal quantities scaled for seeded draws: a uniform number in `[0, 1)`.

@@ -188,6 +188,10 @@ impl<M: PoolMath + Send> VenueSim for PoolSim<M> {
         &self.config.id
     }
 
+    fn chain_pool(&self) -> Option<(&PoolConfig, crate::pool_math::ExactPmm)> {
+        self.math.exact().map(|m| (&self.config, m))
+    }
+
     fn kind(&self) -> VenueKind {
         VenueKind::Pool
     }
