@@ -1,6 +1,9 @@
 //! The core's minimal gate: a max clip per venue and a max parent notional.
 
-use crate::{ChildRequest, ParentRequest, RiskGate, RiskReject, Rule};
+use crate::{
+    ChildCheck, ChildDone, ChildRequest, ParentCheck, ParentRequest, PreTradeGate, RiskGate,
+    RiskReject, Room, RoomRequest, Rule, StageChange,
+};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -38,54 +41,97 @@ impl MinimalGate {
 impl RiskGate for MinimalGate {
     fn check_parent(&self, parent: &ParentRequest<'_>) -> Result<(), RiskReject> {
         if parent.qty <= Decimal::ZERO {
-            return Err(RiskReject {
-                rule: Rule::NonPositiveQty,
-                limit: Decimal::ZERO,
-                attempted: parent.qty,
-                unit: parent.instrument.to_owned(),
-                scope: None,
-            });
+            return Err(RiskReject::new(
+                Rule::NonPositiveQty,
+                Decimal::ZERO,
+                parent.qty,
+                parent.instrument,
+                None,
+            ));
         }
         if let Some(max) = self.limits.max_parent_notional
             && parent.notional > max
         {
-            return Err(RiskReject {
-                rule: Rule::MaxParentNotional,
-                limit: max,
-                attempted: parent.notional,
-                unit: parent.currency.to_owned(),
-                scope: None,
-            });
+            return Err(RiskReject::new(
+                Rule::MaxParentNotional,
+                max,
+                parent.notional,
+                parent.currency,
+                None,
+            ));
         }
         Ok(())
     }
 
     fn check_child(&self, child: &ChildRequest<'_>) -> Result<(), RiskReject> {
         if child.qty <= Decimal::ZERO {
-            return Err(RiskReject {
-                rule: Rule::NonPositiveQty,
-                limit: Decimal::ZERO,
-                attempted: child.qty,
-                unit: child.instrument.to_owned(),
-                scope: Some(child.venue.to_owned()),
-            });
+            return Err(RiskReject::new(
+                Rule::NonPositiveQty,
+                Decimal::ZERO,
+                child.qty,
+                child.instrument,
+                Some(child.venue.to_owned()),
+            ));
         }
-        if let Some(max) = self.room(child.venue)
+        if let Some(max) = RiskGate::room(self, child.venue)
             && child.qty > max
         {
-            return Err(RiskReject {
-                rule: Rule::MaxClip,
-                limit: max,
-                attempted: child.qty,
-                unit: child.instrument.to_owned(),
-                scope: Some(child.venue.to_owned()),
-            });
+            return Err(RiskReject::new(
+                Rule::MaxClip,
+                max,
+                child.qty,
+                child.instrument,
+                Some(child.venue.to_owned()),
+            ));
         }
         Ok(())
     }
 
     fn room(&self, venue: &str) -> Option<Decimal> {
         self.limits.max_clip.get(venue).copied()
+    }
+}
+
+/// The minimal gate behind the timed trait: the same two rules; time, usage, ramps and
+/// kill switches do not apply.
+impl PreTradeGate for MinimalGate {
+    fn check_parent(&self, p: &ParentCheck<'_>, _now: u64) -> Result<(), RiskReject> {
+        RiskGate::check_parent(
+            self,
+            &ParentRequest {
+                desk: p.desk,
+                instrument: p.instrument,
+                qty: p.qty,
+                notional: p.notional,
+                currency: p.currency,
+            },
+        )
+    }
+
+    fn check_child(&self, c: &ChildCheck<'_>, _now: u64) -> Result<(), RiskReject> {
+        RiskGate::check_child(
+            self,
+            &ChildRequest {
+                desk: c.desk,
+                venue: c.venue,
+                instrument: c.instrument,
+                qty: c.qty,
+                notional: c.notional,
+            },
+        )
+    }
+
+    fn room(&self, at: &RoomRequest<'_>, _now: u64) -> Room {
+        Room {
+            max_qty: RiskGate::room(self, at.venue),
+            ..Room::default()
+        }
+    }
+
+    fn on_child_sent(&mut self, _child: &ChildCheck<'_>, _now: u64) {}
+
+    fn on_child_done(&mut self, _done: &ChildDone<'_>, _now: u64) -> Option<StageChange> {
+        None
     }
 }
 
@@ -122,7 +168,7 @@ mod tests {
             notional: dec!(26000000),
             currency: "USD",
         };
-        let err = gate().check_parent(&p).unwrap_err();
+        let err = RiskGate::check_parent(&gate(), &p).unwrap_err();
         assert_eq!(err.rule, Rule::MaxParentNotional);
         assert_eq!(
             err.to_string(),
@@ -150,6 +196,41 @@ mod tests {
     #[test]
     fn zero_child_is_rejected() {
         assert!(approve(&gate(), &child("dealer-b", dec!(0))).is_err());
+    }
+
+    #[test]
+    fn the_timed_trait_gives_the_same_answers() {
+        let mut g = gate();
+        let c = ChildCheck {
+            desk: "DESK1",
+            parent_instrument: "USDC/USD",
+            venue: "dealer-a",
+            instrument: "USDC/USD",
+            side: crate::Side::Sell,
+            qty: dec!(2000001),
+            notional: dec!(2000001),
+            limit_px: None,
+            reference_px: None,
+        };
+        let e = crate::approve_child(&mut g, &c, 5).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "risk: max clip at dealer-a 2000000 USDC/USD exceeded by 1"
+        );
+        let ok = crate::approve_child(&mut g, &ChildCheck { qty: dec!(5), ..c }, 5).unwrap();
+        assert_eq!((ok.qty(), ok.approved_at()), (dec!(5), 5));
+        let room = PreTradeGate::room(
+            &g,
+            &RoomRequest {
+                desk: "DESK1",
+                parent_instrument: "USDC/USD",
+                venue: "dealer-a",
+                instrument: "USDC/USD",
+                notional_per_unit: None,
+            },
+            5,
+        );
+        assert_eq!(room.max_qty, Some(dec!(2000000)));
     }
 
     proptest! {
