@@ -5,6 +5,7 @@ pub mod algo;
 pub mod clock;
 pub mod domain;
 pub mod engine;
+pub mod gate;
 pub mod ingress;
 pub mod jsonl;
 pub mod pmm_quote;

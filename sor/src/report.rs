@@ -15,7 +15,7 @@
 use crate::domain::{ChildStatus, ParentStatus, Strategy};
 use crate::engine::Engine;
 use crate::sim::RunOutcome;
-use risk::RiskGate;
+use risk::PreTradeGate;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -197,6 +197,8 @@ pub struct RunReport {
     pub engine_ns_per_event: BTreeMap<String, u64>,
     /// Parents, in arrival order.
     pub parents: Vec<ParentLine>,
+    /// Ramp stage moves the risk gate made, in order.
+    pub stage_changes: Vec<String>,
 }
 
 fn ms(n: Nanos) -> Decimal {
@@ -204,7 +206,7 @@ fn ms(n: Nanos) -> Decimal {
 }
 
 /// Builds the per-parent lines from an engine's state.
-pub fn parent_lines<G: RiskGate>(engine: &Engine<G>) -> Vec<ParentLine> {
+pub fn parent_lines<G: PreTradeGate>(engine: &Engine<G>) -> Vec<ParentLine> {
     let mut out = Vec::new();
     for rec in engine.parents().values() {
         let o = &rec.order;
@@ -334,6 +336,7 @@ impl RunReport {
             children_sent: run.children_sent,
             engine_ns_per_event,
             parents: parent_lines(&run.engine),
+            stage_changes: run.engine.stage_changes().to_vec(),
         }
     }
 
@@ -441,6 +444,12 @@ impl RunReport {
             );
             for d in &p.risk_denials {
                 let _ = writeln!(s, "    {d}");
+            }
+        }
+        if !self.stage_changes.is_empty() {
+            let _ = writeln!(s, "\nramp stages:");
+            for c in &self.stage_changes {
+                let _ = writeln!(s, "  {c}");
             }
         }
         let _ = writeln!(

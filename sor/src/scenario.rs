@@ -93,6 +93,8 @@ struct File {
     instruments: Vec<InstrumentFile>,
     #[serde(default)]
     risk: RiskFile,
+    /// The full risk layer's limits, in the limits-file schema (risk/examples/limits.toml).
+    risk_limits: Option<toml::Table>,
     #[serde(default)]
     engine: EngineFile,
     venues: Vec<VenueFile>,
@@ -385,8 +387,10 @@ pub struct Scenario {
     pub seed: u64,
     /// The engine's configuration.
     pub engine: EngineConfig,
-    /// The risk limits.
+    /// The risk limits of the minimal gate (`[risk]`).
     pub risk: MinimalLimits,
+    /// The full risk layer's limits (`[risk_limits]`), which replace the minimal gate.
+    pub risk_limits: Option<risk::Limits>,
     /// The venues.
     pub venues: Vec<ScenarioVenue>,
     /// The parents, in arrival order.
@@ -511,6 +515,26 @@ fn build(file: File, seed: Option<u64>, need_parents: bool) -> Result<Scenario, 
         });
     }
 
+    let risk_limits = match file.risk_limits {
+        None => None,
+        Some(table) => {
+            if file.risk.max_parent_notional.is_some() || !file.risk.max_clip.is_empty() {
+                return err(
+                    "risk_limits",
+                    "give either [risk] (the minimal gate) or [risk_limits], not both",
+                );
+            }
+            let text = toml::to_string(&table)
+                .map_err(|e| ScenarioError(format!("risk_limits: {e}")))?;
+            // Line numbers would count in the re-serialized table, not the file: drop them.
+            let limits = risk::Limits::from_toml_str(&text).map_err(|e| {
+                let msg = e.to_string();
+                let msg = msg.split(" (line ").next().unwrap_or(&msg).to_owned();
+                ScenarioError(format!("risk_limits.{msg}"))
+            })?;
+            Some(limits)
+        }
+    };
     let mut risk = MinimalLimits {
         max_parent_notional: None,
         max_clip: HashMap::new(),
@@ -637,6 +661,7 @@ fn build(file: File, seed: Option<u64>, need_parents: bool) -> Result<Scenario, 
             max_rounds: file.engine.max_rounds,
         },
         risk,
+        risk_limits,
         venues,
         parents,
     })

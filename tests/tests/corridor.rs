@@ -295,3 +295,35 @@ qty = "300"
     // The route's all-in (two LP fees, more gas) is still better than the book.
     assert!(route.all_in_px.unwrap() > dec!(0.9990), "{route:?}");
 }
+
+#[test]
+fn a_canary_stage_keeps_a_new_venue_to_small_clips_until_it_graduates() {
+    let (report, outcome) = run_text(&scenario_text("canary.toml"), None);
+    let p = &report.parents[0];
+    check_parent(p, &outcome);
+    assert_eq!(p.status, ParentStatus::Filled);
+    let clips: Vec<Decimal> = outcome
+        .engine
+        .children()
+        .values()
+        .map(|c| c.qty)
+        .collect();
+    // Canary: two clips of at most 10k; repeat: two of at most 50k; then full size.
+    assert!(clips.len() >= 5, "{clips:?}");
+    assert!(clips[..2].iter().all(|q| *q <= dec!(10000)), "{clips:?}");
+    assert!(clips[2..4].iter().all(|q| *q <= dec!(50000)), "{clips:?}");
+    assert!(clips[4] > dec!(50000), "{clips:?}");
+    assert_eq!(report.stage_changes.len(), 2, "{:?}", report.stage_changes);
+    assert!(report.stage_changes[0].contains("canary -> repeat"));
+    assert!(report.stage_changes[1].contains("repeat -> full"));
+    // Cadence made the parent wait for the venue instead of ending it short.
+    assert!(report.elapsed_ms >= dec!(2000));
+}
+
+#[test]
+fn a_bad_full_risk_table_is_refused_naming_the_field() {
+    let text = scenario_text("canary.toml").replace("max_clip = \"10000\"", "max_clip = \"-1\"");
+    let err = Scenario::parse(&text, None).err().expect("refused").to_string();
+    assert!(err.starts_with("risk_limits."), "{err}");
+    assert!(err.contains("max_clip"), "{err}");
+}

@@ -50,6 +50,11 @@ pub enum Event {
         /// What the venue said.
         report: VenueReport,
     },
+    /// Risk cadence allows a venue again: route what the parent still wants.
+    RetryRound {
+        /// The parent.
+        parent: ParentId,
+    },
     /// A TWAP slice is due.
     SliceDue {
         /// The parent.

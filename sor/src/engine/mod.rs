@@ -17,13 +17,15 @@ use crate::domain::{
     Strategy, Valuation,
 };
 use crate::router::{RouteBook, RouteRequest, RouteVenue, Router};
-use risk::{ChildRequest, ParentRequest, RiskGate};
+use risk::{ChildCheck, ChildDone, ChildOutcome, ParentCheck, PreTradeGate, RoomRequest};
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use venues::{Liquidity, Nanos, Side, VenueId, VenueKind, VenueOrder, VenueReport};
+use venues::{Liquidity, Nanos, RejectKind, Side, VenueId, VenueKind, VenueOrder, VenueReport};
 
 /// Most risk denials kept per parent for its report (later ones are counted only).
 const MAX_DENIALS_KEPT: usize = 64;
+/// Most times one parent waits for risk cadence to allow a child.
+const MAX_CADENCE_WAITS: u32 = 100_000;
 
 /// A venue the engine may route to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,6 +111,12 @@ struct Work {
     slice: u32,
     schedule: Option<TwapSchedule>,
     slice_goal: Decimal,
+    /// When risk cadence next lets a venue take a child this round could not place.
+    retry_at: Option<Nanos>,
+    /// A cadence retry is scheduled.
+    retry_pending: bool,
+    /// Cadence retries used (bounded by [`MAX_CADENCE_WAITS`]).
+    cadence_waits: u32,
 }
 
 /// The deterministic core.
@@ -123,9 +131,15 @@ pub struct Engine<G> {
     books: HashMap<(String, Side), (u64, RouteBook)>,
     client_ids: BTreeSet<(String, String)>,
     next_parent: u64,
+    /// What the gate approved for each working child: (approved at, notional).
+    approvals: HashMap<ChildId, (Nanos, Decimal)>,
+    /// The gate's kill-switch generation last acted on.
+    kill_seen: u64,
+    /// Ramp stage moves the gate reported, for the log and the report.
+    stage_changes: Vec<String>,
 }
 
-impl<G: RiskGate> Engine<G> {
+impl<G: PreTradeGate> Engine<G> {
     /// An engine with no orders.
     pub fn new(config: EngineConfig, gate: G) -> Self {
         Self {
@@ -139,6 +153,9 @@ impl<G: RiskGate> Engine<G> {
             books: HashMap::new(),
             client_ids: BTreeSet::new(),
             next_parent: 1,
+            approvals: HashMap::new(),
+            kill_seen: 0,
+            stage_changes: Vec::new(),
         }
     }
 
@@ -164,7 +181,9 @@ impl<G: RiskGate> Engine<G> {
         event: Event,
         out: &mut Vec<Command>,
     ) -> Result<(), EngineError> {
+        self.apply_kill_switches(out);
         match event {
+            Event::RetryRound { parent } => self.on_retry_round(now, &parent, out),
             Event::NewParent(p) => self.on_new_parent(now, p, out),
             Event::CancelParent { parent } => self.on_cancel(now, &parent, out),
             Event::Liquidity(liq) => {
@@ -174,6 +193,104 @@ impl<G: RiskGate> Engine<G> {
             }
             Event::Venue { child, report } => self.on_venue(now, &child, report, out),
             Event::SliceDue { parent, slice } => self.on_slice_due(now, &parent, slice, out),
+        }
+    }
+
+    /// The ramp stage moves the gate made, in order.
+    pub fn stage_changes(&self) -> &[String] {
+        &self.stage_changes
+    }
+
+    /// The risk gate (for its snapshot in reports and admin views).
+    pub fn gate(&self) -> &G {
+        &self.gate
+    }
+
+    /// When a kill switch moved, cancels every working child it covers.
+    fn apply_kill_switches(&mut self, out: &mut Vec<Command>) {
+        let generation = self.gate.kill_generation();
+        if generation == self.kill_seen {
+            return;
+        }
+        self.kill_seen = generation;
+        for (id, child) in &self.children {
+            if child.status().is_terminal() {
+                continue;
+            }
+            let desk = self
+                .parents
+                .get(&child.parent)
+                .map(|p| p.order.desk.as_str())
+                .unwrap_or_default();
+            if self.gate.must_cancel(desk, child.venue.as_str()) {
+                out.push(Command::Cancel {
+                    venue: child.venue.clone(),
+                    child: id.clone(),
+                });
+            }
+        }
+    }
+
+    /// A cadence wait is over: route what the parent still wants.
+    fn on_retry_round(
+        &mut self,
+        now: Nanos,
+        id: &ParentId,
+        out: &mut Vec<Command>,
+    ) -> Result<(), EngineError> {
+        let rec = self
+            .parents
+            .get_mut(id)
+            .ok_or_else(|| EngineError::UnknownParent(id.clone()))?;
+        rec.work.retry_pending = false;
+        if rec.order.status().is_terminal() || rec.work.open_children > 0 {
+            return Ok(());
+        }
+        self.route(now, id, out)?;
+        self.maybe_round_done(now, id, out)
+    }
+
+    /// Tells the gate a child stopped working, and how.
+    fn child_done(&mut self, child_id: &ChildId, filled_qty: Decimal, outcome: ChildOutcome, now: Nanos) {
+        let Some((sent_at, notional)) = self.approvals.remove(child_id) else {
+            return;
+        };
+        let Some(child) = self.children.get(child_id) else {
+            return;
+        };
+        let desk = self
+            .parents
+            .get(&child.parent)
+            .map(|p| p.order.desk.clone())
+            .unwrap_or_default();
+        let filled_notional = if child.qty.is_zero() {
+            Decimal::ZERO
+        } else {
+            notional * filled_qty / child.qty
+        };
+        let change = self.gate.on_child_done(
+            &ChildDone {
+                desk: &desk,
+                venue: child.venue.as_str(),
+                sent_at,
+                sent_notional: notional,
+                filled_notional,
+                outcome,
+            },
+            now,
+        );
+        if let Some(change) = change {
+            let line = format!(
+                "{} at {} ms: {} -> {} ({:?}, ramp {})",
+                change.venue,
+                change.at / 1_000_000,
+                change.from,
+                change.to,
+                change.cause,
+                change.ramp
+            );
+            tracing::info!(venue = %child.venue, "ramp stage: {line}");
+            self.stage_changes.push(line);
         }
     }
 
@@ -230,7 +347,7 @@ impl<G: RiskGate> Engine<G> {
                 ..Work::default()
             },
         };
-        if let Err(reason) = self.validate(&p, reference) {
+        if let Err(reason) = self.validate(&p, reference, now) {
             order
                 .reject()
                 .map_err(|e| EngineError::Invariant(e.to_string()))?;
@@ -269,12 +386,12 @@ impl<G: RiskGate> Engine<G> {
             }
         }
         self.parents.insert(id.clone(), rec);
-        self.route(&id, out)?;
+        self.route(now, &id, out)?;
         self.maybe_round_done(now, &id, out)
     }
 
     /// Checks a new parent; the error is the desk's reject text.
-    fn validate(&self, p: &NewParent, reference: Option<Decimal>) -> Result<(), String> {
+    fn validate(&self, p: &NewParent, reference: Option<Decimal>, now: Nanos) -> Result<(), String> {
         let instrument = self
             .config
             .instruments
@@ -305,13 +422,19 @@ impl<G: RiskGate> Engine<G> {
         }
         let px = reference.or(p.limit).unwrap_or(Decimal::ONE);
         self.gate
-            .check_parent(&ParentRequest {
-                desk: &p.desk,
-                instrument: &p.instrument,
-                qty: p.qty,
-                notional: p.qty * px,
-                currency: &instrument.quote,
-            })
+            .check_parent(
+                &ParentCheck {
+                    desk: &p.desk,
+                    instrument: &p.instrument,
+                    side: risk_side(p.side),
+                    qty: p.qty,
+                    notional: p.qty * px,
+                    currency: &instrument.quote,
+                    limit_px: p.limit,
+                    reference_px: reference,
+                },
+                now,
+            )
             .map_err(|e| e.to_string())
     }
 
@@ -406,7 +529,12 @@ impl<G: RiskGate> Engine<G> {
     }
 
     /// Routes what the current slice still wants; returns the quantity sent.
-    fn route(&mut self, id: &ParentId, out: &mut Vec<Command>) -> Result<Decimal, EngineError> {
+    fn route(
+        &mut self,
+        now: Nanos,
+        id: &ParentId,
+        out: &mut Vec<Command>,
+    ) -> Result<Decimal, EngineError> {
         let (instrument, side, want, limit) = {
             let rec = self
                 .parents
@@ -429,6 +557,8 @@ impl<G: RiskGate> Engine<G> {
             children,
             router,
             gate,
+            config,
+            approvals,
             ..
         } = self;
         let book = books
@@ -439,6 +569,13 @@ impl<G: RiskGate> Engine<G> {
             .get_mut(id)
             .ok_or_else(|| EngineError::UnknownParent(id.clone()))?;
         rec.rounds += 1;
+        rec.work.retry_at = None;
+        // The reference price of each venue's own instrument (for price bands).
+        let venue_reference = |instrument: &str| {
+            let i = config.instruments.get("venue", instrument).ok()?;
+            config.valuation.value(&i.base, &i.quote).ok()
+        };
+        let mut retry_at: Option<Nanos> = None;
         let caps: Vec<Option<Decimal>> = book
             .venues()
             .iter()
@@ -451,15 +588,31 @@ impl<G: RiskGate> Engine<G> {
                 if !allowed || rec.work.excluded.contains(&v.venue) {
                     return Some(Decimal::ZERO);
                 }
-                let room = gate
-                    .room(v.venue.as_str())
-                    .map(|r| r * v.conversion.qty_rate);
+                let room = gate.room(
+                    &RoomRequest {
+                        desk: &rec.order.desk,
+                        parent_instrument: &rec.order.instrument,
+                        venue: v.venue.as_str(),
+                        instrument: &v.instrument,
+                        notional_per_unit: rec.reference.map(|r| r * v.conversion.qty_rate),
+                    },
+                    now,
+                );
+                if let Some(at) = room.next_allowed_at
+                    && at > now
+                {
+                    // Cadence: nothing may go there before `at`.
+                    retry_at = Some(retry_at.map_or(at, |r| r.min(at)));
+                    return Some(Decimal::ZERO);
+                }
+                let room = room.max_qty.map(|r| r * v.conversion.qty_rate);
                 match (room, rec.work.max_clip) {
                     (Some(a), Some(b)) => Some(a.min(b)),
                     (a, b) => a.or(b),
                 }
             })
             .collect();
+        rec.work.retry_at = retry_at;
         let plan = router.solve(
             book,
             &RouteRequest {
@@ -473,14 +626,18 @@ impl<G: RiskGate> Engine<G> {
         for alloc in &plan.allocations {
             let venue = &book.venues()[alloc.venue];
             let child_id = ChildId(format!("{}.{}", id, rec.children.len() + 1));
-            let request = ChildRequest {
+            let request = ChildCheck {
                 desk: &rec.order.desk,
+                parent_instrument: &rec.order.instrument,
                 venue: venue.venue.as_str(),
                 instrument: &venue.instrument,
+                side: risk_side(side),
                 qty: alloc.venue_qty,
                 notional: alloc.expected_net,
+                limit_px: Some(alloc.limit_px),
+                reference_px: venue_reference(&venue.instrument),
             };
-            let approval = match risk::approve(&*gate, &request) {
+            let approval = match risk::approve_child(gate, &request, now) {
                 Ok(a) => a,
                 Err(denied) => {
                     rec.risk_denial_count += 1;
@@ -512,6 +669,7 @@ impl<G: RiskGate> Engine<G> {
                 venue.conversion,
             );
             child.fixed_cost_value = venue.fixed_cost_value;
+            approvals.insert(child_id.clone(), (approval.approved_at(), approval.notional()));
             children.insert(child_id.clone(), child);
             rec.children.push(child_id);
             rec.work.open_children += 1;
@@ -544,6 +702,7 @@ impl<G: RiskGate> Engine<G> {
         let conv = child.conversion;
         let parent_quote = |amount: Decimal| amount * conv.quote_value;
         let mut ended = false;
+        let mut outcome = ChildOutcome::NoFill;
         match report {
             VenueReport::Ack => child.ack().map_err(EngineError::Refused)?,
             VenueReport::Fill { qty, px, fee } => {
@@ -569,6 +728,7 @@ impl<G: RiskGate> Engine<G> {
                     },
                 ));
                 ended = status == ChildStatus::Filled;
+                outcome = ChildOutcome::CleanFill;
                 if rec.order.status() == ParentStatus::Filled {
                     rec.finished_at = Some(now);
                     out.push(Self::report(
@@ -585,7 +745,13 @@ impl<G: RiskGate> Engine<G> {
                 child.charge(amount);
                 rec.fixed_costs += amount * child.fixed_cost_value;
             }
-            VenueReport::Rejected { .. } => {
+            VenueReport::Rejected { kind, .. } => {
+                // A venue that errs (refuses, is unreachable, reverts, last-looks) is
+                // an error for its ramp; a market that simply had nothing is not.
+                outcome = match kind {
+                    RejectKind::NoLiquidity | RejectKind::QuoteOffLimit => ChildOutcome::NoFill,
+                    _ => ChildOutcome::Error,
+                };
                 child.reject().map_err(EngineError::Refused)?;
                 rec.order
                     .release(child.qty * conv.qty_rate)
@@ -594,6 +760,9 @@ impl<G: RiskGate> Engine<G> {
                 ended = true;
             }
             VenueReport::Expired { unfilled } => {
+                if child.filled() > Decimal::ZERO {
+                    outcome = ChildOutcome::CleanFill;
+                }
                 let left = child.expire(unfilled).map_err(EngineError::Refused)?;
                 rec.order
                     .release(left * conv.qty_rate)
@@ -605,6 +774,8 @@ impl<G: RiskGate> Engine<G> {
             rec.work.open_children = rec.work.open_children.checked_sub(1).ok_or_else(|| {
                 EngineError::Invariant(format!("{parent_id}: open children below zero"))
             })?;
+            let filled = child.filled();
+            self.child_done(child_id, filled, outcome, now);
             self.maybe_round_done(now, &parent_id, out)?;
         }
         Ok(())
@@ -648,7 +819,7 @@ impl<G: RiskGate> Engine<G> {
             let rejected = std::mem::take(&mut rec.work.rejected_now);
             let retry_excluded = rec.work.excluded.is_empty() && rejected.is_empty();
             rec.work.excluded = rejected;
-            let sent = self.route(id, out)?;
+            let sent = self.route(now, id, out)?;
             if sent > Decimal::ZERO {
                 return Ok(());
             }
@@ -668,6 +839,22 @@ impl<G: RiskGate> Engine<G> {
             .parents
             .get_mut(id)
             .ok_or_else(|| EngineError::UnknownParent(id.clone()))?;
+        // Risk cadence held a venue back: wait for it rather than end short.
+        let want = rec.work.slice_goal - rec.order.filled() - rec.order.working();
+        if want > Decimal::ZERO
+            && let Some(at) = rec.work.retry_at
+            && rec.work.cadence_waits < MAX_CADENCE_WAITS
+        {
+            if !rec.work.retry_pending {
+                rec.work.retry_pending = true;
+                rec.work.cadence_waits += 1;
+                out.push(Command::Schedule {
+                    at: at.max(now),
+                    event: Event::RetryRound { parent: id.clone() },
+                });
+            }
+            return Ok(());
+        }
         let last_slice = rec
             .work
             .schedule
@@ -776,8 +963,16 @@ impl<G: RiskGate> Engine<G> {
         rec.work.excluded.clear();
         rec.work.rejected_now.clear();
         rec.work.slice_goal = (o.filled() + o.working() + target).min(o.qty);
-        self.route(id, out)?;
+        self.route(now, id, out)?;
         self.maybe_round_done(now, id, out)
+    }
+}
+
+/// The risk crate's side for a venue side.
+fn risk_side(side: Side) -> risk::Side {
+    match side {
+        Side::Buy => risk::Side::Buy,
+        Side::Sell => risk::Side::Sell,
     }
 }
 

@@ -3,7 +3,7 @@
 use super::{Command, Engine, EngineError, Event};
 use crate::clock::Clock;
 use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
-use risk::RiskGate;
+use risk::PreTradeGate;
 
 /// Why an event could not be queued.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -28,7 +28,7 @@ pub struct EngineLoop<G, C> {
     capacity: usize,
 }
 
-impl<G: RiskGate, C: Clock> EngineLoop<G, C> {
+impl<G: PreTradeGate, C: Clock> EngineLoop<G, C> {
     /// A loop around `engine` with a queue of `capacity` events.
     pub fn new(engine: Engine<G>, clock: C, capacity: usize) -> Self {
         let (tx, rx) = bounded(capacity);

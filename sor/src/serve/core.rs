@@ -19,7 +19,7 @@ use fix::desk::{
 };
 use hdrhistogram::Histogram;
 use quickfix::{Message, QuickFixError, SessionId, send_to_target};
-use risk::RiskGate;
+use risk::PreTradeGate;
 use rust_decimal::Decimal;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
@@ -182,7 +182,7 @@ pub struct Core<G> {
     trade_prints: u64,
 }
 
-impl<G: RiskGate> Core<G> {
+impl<G: PreTradeGate> Core<G> {
     /// A core around `engine`, sending children through `links`.
     pub fn new(
         engine: Engine<G>,

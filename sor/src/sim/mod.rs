@@ -12,7 +12,8 @@ use crate::engine::{Command, DeskReport, Engine, EngineLoop, Event};
 use crate::scenario::{Scenario, ScenarioVenue};
 use hdrhistogram::Histogram;
 use indicatif::{ProgressBar, ProgressStyle};
-use risk::MinimalGate;
+use crate::gate::AnyGate;
+use risk::{Gate, MinimalGate};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use std::cmp::{Ordering, Reverse};
@@ -81,7 +82,7 @@ impl Ord for Scheduled {
 /// What a finished run leaves behind.
 pub struct RunOutcome {
     /// The engine with every parent and child.
-    pub engine: Engine<MinimalGate>,
+    pub engine: Engine<AnyGate>,
     /// Every report sent to a desk, in order.
     pub desk_reports: Vec<DeskReport>,
     /// Simulated time at the last event.
@@ -120,7 +121,7 @@ impl Runner {
     fn snapshot_all(
         &mut self,
         at: Nanos,
-        lp: &EngineLoop<MinimalGate, SimClock>,
+        lp: &EngineLoop<AnyGate, SimClock>,
     ) -> Result<(), SimError> {
         for v in &mut self.venues {
             for side in [Side::Sell, Side::Buy] {
@@ -137,12 +138,19 @@ pub fn run(scenario: Scenario, pace: Pace) -> Result<RunOutcome, SimError> {
     let Scenario {
         engine: config,
         risk,
+        risk_limits,
         venues,
         parents,
         ..
     } = scenario;
     let total_qty: Decimal = parents.iter().map(|p| p.order.qty).sum();
-    let engine = Engine::new(config, MinimalGate::new(risk));
+    let gate = match risk_limits {
+        Some(limits) => AnyGate::Full(
+            Gate::new(limits).map_err(|e| SimError::Engine(format!("risk_limits: {e}")))?,
+        ),
+        None => AnyGate::Minimal(MinimalGate::new(risk)),
+    };
+    let engine = Engine::new(config, gate);
     let clock = SimClock::new();
     let mut lp = EngineLoop::new(engine, clock.clone(), QUEUE_CAPACITY);
     let index = venues
