@@ -1,6 +1,7 @@
 //! The core of the smart order router: domain model, engine, router, algos, the
 //! in-process simulation runner, scenarios and reports.
 
+pub mod admin;
 pub mod algo;
 pub mod clock;
 pub mod domain;

@@ -63,6 +63,9 @@ enum Command {
         #[command(subcommand)]
         command: TcaCommand,
     },
+    /// Read and change the live risk limits, kill switches and ramp stages through the
+    /// gateway's admin API (the token comes from $SOR_ADMIN_TOKEN).
+    Risk(sor::admin::cli::RiskArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -188,6 +191,18 @@ fn main() -> ExitCode {
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("error: tca compute: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+        Command::Risk(args) => {
+            match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt.block_on(sor::admin::cli::run(args)),
+                Err(e) => {
+                    eprintln!("error: cannot start the async runtime: {e}");
                     ExitCode::from(1)
                 }
             }
