@@ -33,10 +33,12 @@ impl Clock for SimClock {
     }
 }
 
-/// Wall-clock time since the clock was made (monotonic).
+/// Wall-clock time, monotonic: since the clock was made, or since the Unix epoch as
+/// read once when it was made ([`SystemClock::unix`]).
 #[derive(Debug, Clone)]
 pub struct SystemClock {
     start: Instant,
+    offset: Nanos,
 }
 
 impl SystemClock {
@@ -44,6 +46,19 @@ impl SystemClock {
     pub fn new() -> Self {
         Self {
             start: Instant::now(),
+            offset: 0,
+        }
+    }
+
+    /// A clock counting from the Unix epoch (so daily risk periods start at their UTC
+    /// time), advancing monotonically from the system time read now.
+    pub fn unix() -> Self {
+        let since = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        Self {
+            start: Instant::now(),
+            offset: u64::try_from(since.as_nanos()).unwrap_or(0),
         }
     }
 }
@@ -56,7 +71,8 @@ impl Default for SystemClock {
 
 impl Clock for SystemClock {
     fn now(&self) -> Nanos {
-        u64::try_from(self.start.elapsed().as_nanos()).unwrap_or(u64::MAX)
+        let elapsed = u64::try_from(self.start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.offset.saturating_add(elapsed)
     }
 }
 

@@ -524,8 +524,8 @@ fn build(file: File, seed: Option<u64>, need_parents: bool) -> Result<Scenario, 
                     "give either [risk] (the minimal gate) or [risk_limits], not both",
                 );
             }
-            let text = toml::to_string(&table)
-                .map_err(|e| ScenarioError(format!("risk_limits: {e}")))?;
+            let text =
+                toml::to_string(&table).map_err(|e| ScenarioError(format!("risk_limits: {e}")))?;
             // Line numbers would count in the re-serialized table, not the file: drop them.
             let limits = risk::Limits::from_toml_str(&text).map_err(|e| {
                 let msg = e.to_string();

@@ -302,12 +302,7 @@ fn a_canary_stage_keeps_a_new_venue_to_small_clips_until_it_graduates() {
     let p = &report.parents[0];
     check_parent(p, &outcome);
     assert_eq!(p.status, ParentStatus::Filled);
-    let clips: Vec<Decimal> = outcome
-        .engine
-        .children()
-        .values()
-        .map(|c| c.qty)
-        .collect();
+    let clips: Vec<Decimal> = outcome.engine.children().values().map(|c| c.qty).collect();
     // Canary: two clips of at most 10k; repeat: two of at most 50k; then full size.
     assert!(clips.len() >= 5, "{clips:?}");
     assert!(clips[..2].iter().all(|q| *q <= dec!(10000)), "{clips:?}");
@@ -323,7 +318,10 @@ fn a_canary_stage_keeps_a_new_venue_to_small_clips_until_it_graduates() {
 #[test]
 fn a_bad_full_risk_table_is_refused_naming_the_field() {
     let text = scenario_text("canary.toml").replace("max_clip = \"10000\"", "max_clip = \"-1\"");
-    let err = Scenario::parse(&text, None).err().expect("refused").to_string();
+    let err = Scenario::parse(&text, None)
+        .err()
+        .expect("refused")
+        .to_string();
     assert!(err.starts_with("risk_limits."), "{err}");
     assert!(err.contains("max_clip"), "{err}");
 }

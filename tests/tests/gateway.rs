@@ -117,6 +117,17 @@ fn start_in(
     on_shutdown: &str,
     queue: usize,
 ) -> Setup {
+    start_in_with(serial, dir, port, on_shutdown, queue, "")
+}
+
+fn start_in_with(
+    serial: std::sync::MutexGuard<'static, ()>,
+    dir: PathBuf,
+    port: u16,
+    on_shutdown: &str,
+    queue: usize,
+    extra: &str,
+) -> Setup {
     // DESK2's password is "desk2-pw".
     let hash = fix::auth::PasswordHash::create("desk2-pw", "test-salt").unwrap();
     let text = format!(
@@ -128,6 +139,7 @@ market = "unused.toml"
 on_shutdown = "{on_shutdown}"
 inbound_queue = {queue}
 shutdown_grace_ms = 3000
+{extra}
 
 [desks.DESK1]
 
@@ -725,4 +737,118 @@ fn a_restarted_gateway_resumes_its_sequence_numbers() {
     );
     desk.stop();
     setup.gateway.stop().unwrap();
+}
+
+const LIMITS: &str = r#"
+currency = "USD"
+
+[desks.DESK1]
+max_parent_notional = "25000000"
+
+[desks.DESK2]
+max_parent_notional = "25000000"
+
+[venues.book-x]
+max_clip = "5000000"
+
+[venues.book-y]
+max_clip = "5000000"
+
+[venues.dealer-a]
+max_clip = "5000000"
+
+[venues.pool-cwusdc]
+max_clip = "250"
+"#;
+
+#[test]
+fn the_live_risk_layer_kills_reloads_and_audits() {
+    use sor::admin::client::AdminClient;
+    use sor::admin::wire::Scope;
+    let serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let (dir, port, admin_port) = (temp_dir("risk"), free_port(), free_port());
+    let limits = dir.join("limits.toml");
+    std::fs::write(&limits, LIMITS).unwrap();
+    let tokens = dir.join("tokens.toml");
+    std::fs::write(
+        &tokens,
+        format!(
+            "[[tokens]]\nname = \"officer\"\nrole = \"risk_officer\"\nsha256 = \"{}\"\n",
+            risk::hash_token("officer-secret")
+        ),
+    )
+    .unwrap();
+    let extra = format!(
+        "risk_limits = \"{}\"\nadmin_tokens = \"{}\"\nadmin_port = {admin_port}\nreload_ms = 100\n",
+        limits.display(),
+        tokens.display()
+    );
+    let setup = start_in_with(serial, dir.clone(), port, "cancel", 64, &extra);
+    let desk = client(&setup, "DESK1", None);
+    assert!(desk.wait_logon(WAIT));
+
+    // The file's limits are in force: the desk contract's example text.
+    new_order(&desk, "r-big", "26000000", &[]);
+    let r = desk.next_app(WAIT, report_for("r-big")).expect("reject");
+    assert_eq!(
+        r.get(58),
+        Some("risk: max parent notional 25000000 USD exceeded by 1000000")
+    );
+
+    // A risk officer engages the global kill switch over the admin API: the next
+    // parent is refused, naming the switch.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let admin =
+        AdminClient::new(&format!("http://127.0.0.1:{admin_port}"), "officer-secret").unwrap();
+    rt.block_on(admin.kill(Scope::Global, true, "test: stop everything"))
+        .unwrap();
+    new_order(&desk, "r-killed", "1000", &[]);
+    let r = desk.next_app(WAIT, report_for("r-killed")).expect("reject");
+    assert_eq!(r.get(150), Some("8"), "{r:?}");
+    assert_eq!(r.get(58), Some("risk: kill switch engaged (global)"));
+    rt.block_on(admin.release(Scope::Global, "test: resume"))
+        .unwrap();
+
+    // A broken limits file changes nothing; a good one applies.
+    std::fs::write(&limits, LIMITS.replace("\"25000000\"", "\"-1\"")).unwrap();
+    std::thread::sleep(Duration::from_millis(600));
+    new_order(&desk, "r-after-bad", "26000000", &[]);
+    let r = desk
+        .next_app(WAIT, report_for("r-after-bad"))
+        .expect("reject");
+    assert!(r.get(58).unwrap().contains("25000000"), "{r:?}");
+    std::fs::write(&limits, LIMITS.replace("\"25000000\"", "\"30000000\"")).unwrap();
+    std::thread::sleep(Duration::from_millis(600));
+    new_order(&desk, "r-after-good", "26000000", &[]);
+    let ack = desk
+        .next_app(WAIT, report_for("r-after-good"))
+        .expect("answer");
+    assert_eq!(
+        ack.get(150),
+        Some("0"),
+        "the reloaded limit applies: {ack:?}"
+    );
+
+    desk.stop();
+    setup.gateway.stop().unwrap();
+    // Every change is in the audit log, with who and why.
+    let audit = std::fs::read_to_string(dir.join("gateway").join("risk-audit.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = audit
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["who"] == "officer" && l["reason"] == "test: stop everything")
+    );
+    assert!(lines.iter().any(|l| l["who"] == "limits-file"));
+    assert_eq!(
+        lines.iter().filter(|l| l["who"] == "limits-file").count(),
+        1,
+        "the bad file was never applied"
+    );
 }

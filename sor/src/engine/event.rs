@@ -55,6 +55,9 @@ pub enum Event {
         /// The parent.
         parent: ParentId,
     },
+    /// The risk officer changed something (a kill switch, a limit): the engine acts on
+    /// it at once (kill switches cancel their working children) without other input.
+    RiskChanged,
     /// A TWAP slice is due.
     SliceDue {
         /// The parent.

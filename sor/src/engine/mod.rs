@@ -184,6 +184,7 @@ impl<G: PreTradeGate> Engine<G> {
         self.apply_kill_switches(out);
         match event {
             Event::RetryRound { parent } => self.on_retry_round(now, &parent, out),
+            Event::RiskChanged => Ok(()),
             Event::NewParent(p) => self.on_new_parent(now, p, out),
             Event::CancelParent { parent } => self.on_cancel(now, &parent, out),
             Event::Liquidity(liq) => {
@@ -251,7 +252,13 @@ impl<G: PreTradeGate> Engine<G> {
     }
 
     /// Tells the gate a child stopped working, and how.
-    fn child_done(&mut self, child_id: &ChildId, filled_qty: Decimal, outcome: ChildOutcome, now: Nanos) {
+    fn child_done(
+        &mut self,
+        child_id: &ChildId,
+        filled_qty: Decimal,
+        outcome: ChildOutcome,
+        now: Nanos,
+    ) {
         let Some((sent_at, notional)) = self.approvals.remove(child_id) else {
             return;
         };
@@ -391,7 +398,12 @@ impl<G: PreTradeGate> Engine<G> {
     }
 
     /// Checks a new parent; the error is the desk's reject text.
-    fn validate(&self, p: &NewParent, reference: Option<Decimal>, now: Nanos) -> Result<(), String> {
+    fn validate(
+        &self,
+        p: &NewParent,
+        reference: Option<Decimal>,
+        now: Nanos,
+    ) -> Result<(), String> {
         let instrument = self
             .config
             .instruments
@@ -669,7 +681,10 @@ impl<G: PreTradeGate> Engine<G> {
                 venue.conversion,
             );
             child.fixed_cost_value = venue.fixed_cost_value;
-            approvals.insert(child_id.clone(), (approval.approved_at(), approval.notional()));
+            approvals.insert(
+                child_id.clone(),
+                (approval.approved_at(), approval.notional()),
+            );
             children.insert(child_id.clone(), child);
             rec.children.push(child_id);
             rec.work.open_children += 1;

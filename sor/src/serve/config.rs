@@ -52,6 +52,14 @@ struct GatewayFile {
     inbound_queue: usize,
     #[serde(default = "default_shutdown_grace_ms")]
     shutdown_grace_ms: u64,
+    risk_limits: Option<PathBuf>,
+    admin_tokens: Option<PathBuf>,
+    #[serde(default = "default_admin_port")]
+    admin_port: u16,
+    #[serde(default = "default_audit_log")]
+    audit_log: PathBuf,
+    #[serde(default = "default_reload_ms")]
+    reload_ms: u64,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -79,6 +87,31 @@ fn default_inbound_queue() -> usize {
 fn default_shutdown_grace_ms() -> u64 {
     2000
 }
+fn default_admin_port() -> u16 {
+    9879
+}
+fn default_audit_log() -> PathBuf {
+    PathBuf::from("risk-audit.jsonl")
+}
+fn default_reload_ms() -> u64 {
+    1000
+}
+
+/// The live risk layer: a limits file (hot-reloaded), its audit log, and the risk
+/// officer's admin API.
+#[derive(Debug, Clone)]
+pub struct RiskSetup {
+    /// The limits file, resolved.
+    pub limits: PathBuf,
+    /// The admin API's token file, resolved; without one the admin API is off.
+    pub admin_tokens: Option<PathBuf>,
+    /// The admin API's loopback port.
+    pub admin_port: u16,
+    /// The audit log (JSON lines), under the data directory.
+    pub audit_log: PathBuf,
+    /// How often the limits file is checked for changes.
+    pub reload_ms: u64,
+}
 
 /// A validated gateway configuration.
 #[derive(Debug, Clone)]
@@ -99,6 +132,8 @@ pub struct GatewayConfig {
     pub shutdown_grace_ms: u64,
     /// Desks allowed to log on.
     pub desks: DeskDirectory,
+    /// The live risk layer; `None` runs the market file's own `[risk]`/`[risk_limits]`.
+    pub risk: Option<RiskSetup>,
 }
 
 impl GatewayConfig {
@@ -181,6 +216,23 @@ impl GatewayConfig {
                 },
             );
         }
+        if g.admin_tokens.is_some() && g.risk_limits.is_none() {
+            return Err(ConfigError(
+                "gateway.admin_tokens: the admin API needs gateway.risk_limits".into(),
+            ));
+        }
+        if !(100..=60_000).contains(&g.reload_ms) {
+            return Err(ConfigError(
+                "gateway.reload_ms: must be between 100 and 60000".into(),
+            ));
+        }
+        let risk = g.risk_limits.map(|limits| RiskSetup {
+            limits: base.join(limits),
+            admin_tokens: g.admin_tokens.map(|t| base.join(t)),
+            admin_port: g.admin_port,
+            audit_log: g.data_dir.join(&g.audit_log),
+            reload_ms: g.reload_ms,
+        });
         Ok(Self {
             comp_id: g.comp_id,
             port: g.port,
@@ -190,6 +242,7 @@ impl GatewayConfig {
             inbound_queue: g.inbound_queue,
             shutdown_grace_ms: g.shutdown_grace_ms,
             desks,
+            risk,
         })
     }
 }

@@ -61,6 +61,8 @@ pub enum Inbound {
 /// A request to the engine thread from whoever runs the gateway.
 #[derive(Debug, Clone, Copy)]
 pub enum Control {
+    /// The risk gate changed under the engine (admin API, limits file): apply it now.
+    Wake,
     /// Stop: cancel open parents first when `cancel_open` is set, waiting at most `grace`.
     Shutdown {
         /// Cancel every open parent before stopping.
@@ -231,6 +233,7 @@ impl<G: PreTradeGate> Core<G> {
                     Err(_) => { link_rx = never(); Ok(()) }
                 },
                 recv(ctrl_rx) -> m => match m {
+                    Ok(Control::Wake) => self.apply(Event::RiskChanged, None),
                     Ok(Control::Shutdown { cancel_open, grace }) => {
                         stopping = Some(Instant::now() + grace);
                         if cancel_open {

@@ -10,19 +10,21 @@
 
 pub mod config;
 pub mod core;
+pub mod risk_live;
 pub mod sim_link;
 
-pub use config::{ConfigError, GatewayConfig, OnShutdown};
+pub use config::{ConfigError, GatewayConfig, OnShutdown, RiskSetup};
 pub use core::{Control, CoreSummary, Hops, Inbound};
 
 use crate::clock::SystemClock;
 use crate::engine::Engine;
+use crate::gate::AnyGate;
 use crate::ingress;
 use crate::scenario::Scenario;
 use crossbeam_channel::{Sender, TrySendError, bounded};
 use fix::desk::{DeskApp, DeskHandler, DeskRequest, ExecIds, Refusal};
 use fix::session::{EndpointConfig, Role, SessionError, SessionHost};
-use risk::MinimalGate;
+use risk::{Gate, MinimalGate};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -305,6 +307,7 @@ pub struct Gateway {
     exchanges: Vec<ExchangeSim>,
     dealers: Vec<DealerServer>,
     chains: Vec<ChainSim>,
+    risk_live: Option<risk_live::RiskLive>,
     runtime: Option<tokio::runtime::Runtime>,
     on_shutdown: OnShutdown,
     grace: Duration,
@@ -332,13 +335,14 @@ impl Gateway {
     /// Starts the gateway on `config` with the venues of `market`, each simulated
     /// in-process behind a [`sim_link::SimLink`] (`--sim`).
     pub fn start_sim(config: &GatewayConfig, market: Scenario) -> Result<Self, ServeError> {
-        let clock = SystemClock::new();
+        let clock = SystemClock::unix();
         let (link_tx, link_rx) = bounded::<LinkEvent>(LINK_QUEUE);
         let mut links: Vec<Box<dyn VenueLink>> = Vec::new();
         let mut link_threads = Vec::new();
         let Scenario {
             engine: engine_config,
             risk,
+            risk_limits,
             venues,
             seed,
             ..
@@ -406,13 +410,29 @@ impl Gateway {
             }
         }
         drop(link_tx);
-        let engine = Engine::new(engine_config, MinimalGate::new(risk));
+        let (ctrl_tx, ctrl_rx) = bounded::<Control>(64);
+        let mut risk_live = None;
+        let gate = match &config.risk {
+            None => match risk_limits {
+                Some(limits) => AnyGate::Full(
+                    Gate::new(limits)
+                        .map_err(|e| ServeError::Config(format!("risk_limits: {e}")))?,
+                ),
+                None => AnyGate::Minimal(MinimalGate::new(risk)),
+            },
+            Some(setup) => {
+                let live = risk_live::RiskLive::start(setup, &runtime, ctrl_tx.clone())?;
+                let gate = AnyGate::Shared(live.gate());
+                risk_live = Some(live);
+                gate
+            }
+        };
+        let engine = Engine::new(engine_config, gate);
         let exec_ids = Arc::new(ExecIds::new(format!("E{}", started.as_millis())));
         let comp_id = config.comp_id.clone();
         let core_ids = exec_ids.clone();
 
         let (desk_tx, desk_rx) = bounded::<Inbound>(config.inbound_queue);
-        let (ctrl_tx, ctrl_rx) = bounded::<Control>(4);
         let engine_thread = std::thread::Builder::new()
             .name("engine".into())
             .spawn(move || {
@@ -466,6 +486,7 @@ impl Gateway {
             exchanges,
             dealers,
             chains,
+            risk_live,
             runtime: Some(runtime),
             on_shutdown: config.on_shutdown,
             grace: Duration::from_millis(config.shutdown_grace_ms),
@@ -498,6 +519,9 @@ impl Gateway {
             x.stop();
         }
         self.chains.clear();
+        if let Some(live) = self.risk_live.take() {
+            live.stop();
+        }
         if let Some(runtime) = self.runtime.take() {
             for d in self.dealers.drain(..) {
                 runtime.block_on(d.shutdown());

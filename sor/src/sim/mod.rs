@@ -9,10 +9,10 @@
 
 use crate::clock::{Clock, SimClock, SystemClock};
 use crate::engine::{Command, DeskReport, Engine, EngineLoop, Event};
+use crate::gate::AnyGate;
 use crate::scenario::{Scenario, ScenarioVenue};
 use hdrhistogram::Histogram;
 use indicatif::{ProgressBar, ProgressStyle};
-use crate::gate::AnyGate;
 use risk::{Gate, MinimalGate};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
