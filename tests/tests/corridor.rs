@@ -325,3 +325,40 @@ fn a_bad_full_risk_table_is_refused_naming_the_field() {
     assert!(err.starts_with("risk_limits."), "{err}");
     assert!(err.contains("max_clip"), "{err}");
 }
+
+#[test]
+fn a_tight_clip_limit_visibly_reshapes_the_allocation() {
+    let base_text = scenario_text("corridor.toml");
+    let tight_text = base_text.replace("dealer-a = \"5000000\"", "dealer-a = \"500000\"");
+    assert_ne!(
+        base_text, tight_text,
+        "the corridor sets a clip for dealer-a"
+    );
+    let dealer_a_children = |outcome: &RunOutcome| -> Vec<Decimal> {
+        outcome
+            .engine
+            .children()
+            .values()
+            .filter(|c| c.venue.as_str() == "dealer-a")
+            .map(|c| c.qty)
+            .collect()
+    };
+    let (base, base_out) = run_text(&base_text, None);
+    let (tight, tight_out) = run_text(&tight_text, None);
+    check_parent(&tight.parents[0], &tight_out);
+    // Unconstrained, dealer-a takes a block above 500k; clipped, no child is larger.
+    assert!(
+        dealer_a_children(&base_out)
+            .iter()
+            .any(|q| *q > dec!(500000))
+    );
+    assert!(
+        dealer_a_children(&tight_out)
+            .iter()
+            .all(|q| *q <= dec!(500000))
+    );
+    let a = |r: &RunReport| venue(&r.parents[0], "dealer-a").filled;
+    assert!(a(&tight) < a(&base), "{} vs {}", a(&tight), a(&base));
+    // What dealer-a no longer takes goes elsewhere: the parent still fills as much.
+    assert!(tight.parents[0].filled >= base.parents[0].filled - dec!(500000));
+}
