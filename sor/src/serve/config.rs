@@ -34,6 +34,72 @@ struct File {
     gateway: GatewayFile,
     #[serde(default)]
     desks: BTreeMap<String, DeskFile>,
+    #[serde(default)]
+    venues: BTreeMap<String, VenueConnect>,
+}
+
+/// How the gateway reaches one real venue of the market file (one of the three).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct VenueConnect {
+    /// An exchange book over FIX 4.4.
+    pub fix: Option<FixConnect>,
+    /// An OTC dealer over HTTP and WebSocket.
+    pub rfq: Option<RfqConnect>,
+    /// A DODO V2 pool over Ethereum JSON-RPC.
+    pub chain: Option<ChainConnect>,
+}
+
+/// A FIX exchange session (the gateway is the initiator).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct FixConnect {
+    /// Exchange host.
+    pub host: String,
+    /// Exchange port.
+    pub port: u16,
+    /// The exchange's CompID.
+    pub target: String,
+    /// Our CompID towards it (the gateway's when absent).
+    pub sender: Option<String>,
+    /// Seconds between reconnection attempts.
+    #[serde(default = "default_reconnect")]
+    pub reconnect_secs: u16,
+}
+
+fn default_reconnect() -> u16 {
+    5
+}
+
+/// A dealer's API.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct RfqConnect {
+    /// Base URL, e.g. `https://rfq.dealer.example`.
+    pub url: String,
+    /// The environment variable holding the API key (never the key itself).
+    pub api_key_env: String,
+}
+
+/// A pool on a chain.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ChainConnect {
+    /// The node's JSON-RPC URL.
+    pub rpc_url: String,
+    /// The pool contract's address (0x…).
+    pub pool: String,
+    /// The router contract the swap goes through (0x…).
+    pub router: String,
+    /// The environment variable holding the signing key (`SOR_CHAIN_KEY` by default).
+    #[serde(default = "default_key_env")]
+    pub key_env: String,
+    /// The chain id the node must report.
+    pub chain_id: Option<u64>,
+}
+
+fn default_key_env() -> String {
+    "SOR_CHAIN_KEY".into()
 }
 
 #[derive(Debug, Deserialize)]
@@ -134,6 +200,8 @@ pub struct GatewayConfig {
     pub desks: DeskDirectory,
     /// The live risk layer; `None` runs the market file's own `[risk]`/`[risk_limits]`.
     pub risk: Option<RiskSetup>,
+    /// How to reach each real venue, by venue id (`--sim` starts simulators for the rest).
+    pub venues: BTreeMap<String, VenueConnect>,
 }
 
 impl GatewayConfig {
@@ -226,6 +294,17 @@ impl GatewayConfig {
                 "gateway.reload_ms: must be between 100 and 60000".into(),
             ));
         }
+        for (id, v) in &file.venues {
+            let n = [v.fix.is_some(), v.rfq.is_some(), v.chain.is_some()]
+                .iter()
+                .filter(|x| **x)
+                .count();
+            if n != 1 {
+                return Err(ConfigError(format!(
+                    "venues.{id}: give exactly one of fix, rfq or chain"
+                )));
+            }
+        }
         let risk = g.risk_limits.map(|limits| RiskSetup {
             limits: base.join(limits),
             admin_tokens: g.admin_tokens.map(|t| base.join(t)),
@@ -243,6 +322,7 @@ impl GatewayConfig {
             shutdown_grace_ms: g.shutdown_grace_ms,
             desks,
             risk,
+            venues: file.venues,
         })
     }
 }
@@ -306,6 +386,18 @@ password_hash = "sha256$s$8d969eef6ecad3c29a3a629280e686cf0c3f5d5a86aff3ca12020c
             (
                 "[gateway]\nmarket = \"m\"\ncolour = 1\n[desks.D]\n",
                 "unknown field `colour`",
+            ),
+            (
+                "[gateway]\nmarket = \"m\"\n[desks.D]\n[venues.v]\n",
+                "venues.v: give exactly one of fix, rfq or chain",
+            ),
+            (
+                "[gateway]\nmarket = \"m\"\n[desks.D]\n[venues.v]\nfix = { host = \"h\" }\n",
+                "venues.v.fix: missing field `port`",
+            ),
+            (
+                "[gateway]\nmarket = \"m\"\n[desks.D]\n[venues.v]\nrfq = { url = \"u\", api_key = \"secret\" }\n",
+                "unknown field `api_key`",
             ),
         ] {
             let err = GatewayConfig::parse(text, Path::new(".")).unwrap_err().0;

@@ -13,7 +13,10 @@ pub mod core;
 pub mod risk_live;
 pub mod sim_link;
 
-pub use config::{ConfigError, GatewayConfig, OnShutdown, RiskSetup};
+pub use config::{
+    ChainConnect, ConfigError, FixConnect, GatewayConfig, OnShutdown, RfqConnect, RiskSetup,
+    VenueConnect,
+};
 pub use core::{Control, CoreSummary, Hops, Inbound};
 
 use crate::clock::SystemClock;
@@ -298,6 +301,86 @@ fn start_chain(
     Ok((chain, links))
 }
 
+/// Builds the adapter for a real venue from its configured connection; the market
+/// file's simulator of that venue only lends its instrument, fee and pool decimals.
+fn connect_venue(
+    config: &GatewayConfig,
+    market: &dyn venues::sim::VenueSim,
+    conn: &VenueConnect,
+    runtime: &tokio::runtime::Runtime,
+    run_prefix: &str,
+    sink: LinkSink,
+) -> Result<Box<dyn VenueLink>, ServeError> {
+    let venue = market.id().clone();
+    let err = |field: &str, e: String| ServeError::Config(format!("venues.{venue}.{field}: {e}"));
+    if let Some(fix) = &conn.fix {
+        let link = FixBookLink::start(
+            FixBookConfig {
+                venue: venue.clone(),
+                instrument: market.instrument().to_owned(),
+                host: fix.host.clone(),
+                port: fix.port,
+                sender: fix.sender.clone().unwrap_or_else(|| config.comp_id.clone()),
+                target: fix.target.clone(),
+                data_dir: config.data_dir.join("venues").join(venue.as_str()),
+                taker_fee_bps: market
+                    .book_config()
+                    .map_or(rust_decimal::Decimal::ZERO, |b| b.taker_fee_bps),
+                cl_ord_prefix: run_prefix.to_owned(),
+                reconnect_secs: fix.reconnect_secs,
+            },
+            sink,
+        )
+        .map_err(|e| err("fix", e.to_string()))?;
+        return Ok(Box::new(link));
+    }
+    if let Some(rfq) = &conn.rfq {
+        let key = ApiKey::from_env(&rfq.api_key_env)
+            .map_err(|e| err("rfq.api_key_env", e.to_string()))?;
+        let dealer = DealerConfig::new(venue.as_str(), &rfq.url, key, market.instrument());
+        let link = RfqLink::start(RfqLinkConfig::new(dealer), runtime.handle().clone(), sink)
+            .map_err(|e| err("rfq", e.to_string()))?;
+        return Ok(Box::new(link));
+    }
+    if let Some(chain) = &conn.chain {
+        let address = |field: &str, raw: &str| {
+            raw.parse::<venues::chain::Address>().map_err(|_| {
+                err(
+                    field,
+                    format!("{raw:?} is not a 0x-prefixed 20-byte address"),
+                )
+            })
+        };
+        let mut c = ChainLinkConfig::new(
+            venue.clone(),
+            market.instrument().to_owned(),
+            chain.rpc_url.clone(),
+            address("chain.pool", &chain.pool)?,
+            address("chain.router", &chain.router)?,
+        );
+        c.chain_id = chain.chain_id;
+        c.key = KeySource::Env(chain.key_env.clone());
+        if let Some((pool, exact)) = market.chain_pool() {
+            let (base, quote) = pool.instrument.split_once('/').unwrap_or(("BASE", "QUOTE"));
+            c.base = TokenInfo {
+                symbol: base.to_owned(),
+                decimals: exact.base_decimals,
+            };
+            c.quote = TokenInfo {
+                symbol: quote.to_owned(),
+                decimals: exact.quote_decimals,
+            };
+            c.math = exact.version;
+            c.native_asset = pool.gas_asset.clone();
+            c.samples = pool.samples;
+        }
+        let link =
+            ChainLink::start(c, runtime.handle(), sink).map_err(|e| err("chain", e.to_string()))?;
+        return Ok(Box::new(link));
+    }
+    Err(err("", "give one of fix, rfq or chain".into()))
+}
+
 /// A running gateway.
 pub struct Gateway {
     acceptor: Option<SessionHost>,
@@ -335,6 +418,13 @@ impl Gateway {
     /// Starts the gateway on `config` with the venues of `market`, each simulated
     /// in-process behind a [`sim_link::SimLink`] (`--sim`).
     pub fn start_sim(config: &GatewayConfig, market: Scenario) -> Result<Self, ServeError> {
+        Self::start(config, market, true)
+    }
+
+    /// Starts the gateway on `config` with the venues of `market`: a venue with a
+    /// connection in `config.venues` is reached there; any other is simulated when
+    /// `sim` is set, and is an error otherwise.
+    pub fn start(config: &GatewayConfig, market: Scenario, sim: bool) -> Result<Self, ServeError> {
         let clock = SystemClock::unix();
         let (link_tx, link_rx) = bounded::<LinkEvent>(LINK_QUEUE);
         let mut links: Vec<Box<dyn VenueLink>> = Vec::new();
@@ -365,6 +455,23 @@ impl Gateway {
             })?;
         for v in venues {
             let name = v.sim.id().to_string();
+            if let Some(conn) = config.venues.get(&name) {
+                links.push(connect_venue(
+                    config,
+                    v.sim.as_ref(),
+                    conn,
+                    &runtime,
+                    &run_prefix,
+                    link_tx.clone(),
+                )?);
+                continue;
+            }
+            if !sim {
+                return Err(ServeError::Config(format!(
+                    "venues.{name}: no connection for this market venue; add [venues.{name}] \
+                     with fix, rfq or chain, or run with --sim to simulate it"
+                )));
+            }
             if let Some(book) = v.sim.book_config() {
                 // A book venue is served by the FIX exchange simulator and reached
                 // through the real FIX adapter, exactly as a production exchange.
@@ -566,13 +673,6 @@ pub fn serve_until_signal(
     if let Some(port) = port {
         config.port = port;
     }
-    if !sim {
-        return Err(ServeError::Config(format!(
-            "{}: venue connections (FIX, RFQ, JSON-RPC endpoints) are not configurable yet; \
-             run with --sim to start the market file's venues as simulators",
-            config_path.display()
-        )));
-    }
     let text = std::fs::read_to_string(&config.market)
         .map_err(|e| ServeError::Config(format!("{}: {e}", config.market.display())))?;
     let market = Scenario::parse_market(&text)
@@ -593,7 +693,7 @@ pub fn serve_until_signal(
             }
         })?;
     }
-    let gateway = Gateway::start_sim(&config, market)?;
+    let gateway = Gateway::start(&config, market, sim)?;
     eprintln!(
         "sor: gateway {} listening on port {} for desks {}; data in {}; Ctrl-C stops ({})",
         config.comp_id,
