@@ -52,8 +52,93 @@ pub struct FixBookConfig {
 
 struct LinkApp {
     config: FixBookConfig,
-    sink: LinkSink,
+    relay: Relay,
     up: Arc<AtomicBool>,
+}
+
+/// Hands a link's events to the engine's queue without ever blocking a QuickFIX
+/// callback.
+///
+/// QuickFIX runs callbacks on the session's thread and holds the session lock; the
+/// engine sends orders on that session from its own thread. If a callback waited on a
+/// full engine queue, the session would stop reading, the exchange would stop reading
+/// our orders, the engine would block sending one, and nothing would drain the queue:
+/// a deadlock across the TCP connection. So a callback only ever `try_send`s; what does
+/// not fit waits, in order, in a backlog a forwarder thread feeds to the engine as it
+/// drains. Book snapshots supersede each other, so while a backlog exists only the
+/// latest per side is kept.
+struct Relay {
+    sink: LinkSink,
+    backlog: crossbeam_channel::Sender<LinkEvent>,
+    pending: Arc<std::sync::atomic::AtomicUsize>,
+    latest: Arc<parking_lot::Mutex<Vec<Liquidity>>>,
+}
+
+impl Relay {
+    fn start(sink: LinkSink, venue: &VenueId) -> std::io::Result<Self> {
+        let (backlog, rx) = crossbeam_channel::unbounded::<LinkEvent>();
+        let pending = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let latest = Arc::new(parking_lot::Mutex::new(Vec::<Liquidity>::new()));
+        let (fwd_sink, fwd_pending, fwd_latest) = (sink.clone(), pending.clone(), latest.clone());
+        std::thread::Builder::new()
+            .name(format!("relay {venue}"))
+            .spawn(move || {
+                loop {
+                    match rx.recv_timeout(std::time::Duration::from_millis(10)) {
+                        Ok(event) => {
+                            let gone = fwd_sink.send(event).is_err();
+                            fwd_pending.fetch_sub(1, Ordering::AcqRel);
+                            if gone {
+                                return;
+                            }
+                        }
+                        Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
+                        Err(crossbeam_channel::RecvTimeoutError::Disconnected) => return,
+                    }
+                    if fwd_pending.load(Ordering::Acquire) == 0 {
+                        let snapshots = std::mem::take(&mut *fwd_latest.lock());
+                        for liq in snapshots {
+                            if fwd_sink.send(LinkEvent::Liquidity(liq)).is_err() {
+                                return;
+                            }
+                        }
+                    }
+                }
+            })?;
+        Ok(Self {
+            sink,
+            backlog,
+            pending,
+            latest,
+        })
+    }
+
+    /// Queues an event for the engine, in order, without waiting.
+    fn emit(&self, event: LinkEvent) {
+        if self.pending.load(Ordering::Acquire) == 0 {
+            match self.sink.try_send(event) {
+                Ok(()) => {}
+                Err(crossbeam_channel::TrySendError::Full(event)) => self.to_backlog(event),
+                // The gateway is stopping; nothing is left to tell.
+                Err(crossbeam_channel::TrySendError::Disconnected(_)) => {}
+            }
+        } else {
+            self.to_backlog(event);
+        }
+    }
+
+    fn to_backlog(&self, event: LinkEvent) {
+        if let LinkEvent::Liquidity(liq) = event {
+            let mut latest = self.latest.lock();
+            latest.retain(|l| l.side != liq.side);
+            latest.push(liq);
+            return;
+        }
+        self.pending.fetch_add(1, Ordering::AcqRel);
+        if self.backlog.send(event).is_err() {
+            self.pending.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
 }
 
 /// A FIX exchange behind [`VenueLink`].
@@ -86,9 +171,13 @@ impl FixBookLink {
             heartbeat_secs: 30,
             threaded: true,
         };
+        let relay = Relay::start(sink, &config.venue).map_err(|source| SessionError::DataDir {
+            path: PathBuf::from("<relay thread>"),
+            source,
+        })?;
         let app = LinkApp {
             config: config.clone(),
-            sink,
+            relay,
             up: up.clone(),
         };
         let host = SessionHost::start(endpoint, move || app)?;
@@ -187,8 +276,7 @@ fn field_dec(msg: &Message, tag: i32) -> Option<Decimal> {
 
 impl LinkApp {
     fn emit(&self, event: LinkEvent) {
-        // A closed queue means the gateway is stopping; nothing is left to tell.
-        let _ = self.sink.send(event);
+        self.relay.emit(event);
     }
 
     fn child_of(&self, cl_ord_id: &str) -> Option<String> {
