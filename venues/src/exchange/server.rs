@@ -90,19 +90,95 @@ struct State {
     orders: HashMap<(String, String), ClientOrder>,
     /// (client CompID, MDReqID, symbol).
     subscribers: BTreeSet<(String, String, String)>,
+    /// Symbols whose book changed since the last snapshot went out.
+    dirty: BTreeSet<String>,
     rng: ChaCha8Rng,
     exec_seq: u64,
     last_refill: Instant,
 }
 
-/// A message for one client session, built while the state is locked and sent after.
+/// A message for one client session, built while the state is locked and sent after
+/// by the exchange's writer thread.
 struct Outgoing {
     client: String,
-    msg: Message,
+    msg: Draft,
+}
+
+/// A FIX message being composed, in a form that can cross threads (QuickFIX's own
+/// message cannot). The writer thread turns it into a QuickFIX message and sends it.
+///
+/// The exchange never writes to a socket from the thread that reads it: a reader that
+/// blocked on a full send buffer would stop reading, and a client doing the same would
+/// deadlock the pair across the TCP connection.
+#[derive(Debug, Clone, Default)]
+struct Draft {
+    msg_type: String,
+    fields: Vec<(i32, String)>,
+    groups: Vec<DraftGroup>,
+}
+
+/// One repeating-group entry of a [`Draft`].
+#[derive(Debug, Clone, Default)]
+struct DraftGroup {
+    tag: i32,
+    delim: i32,
+    order: Vec<i32>,
+    fields: Vec<(i32, String)>,
+}
+
+impl Draft {
+    fn set_field(&mut self, tag: i32, value: impl AsRef<str>) -> Result<(), QuickFixError> {
+        self.fields.push((tag, value.as_ref().to_owned()));
+        Ok(())
+    }
+
+    fn add_group(&mut self, g: &DraftGroup) -> Result<(), QuickFixError> {
+        self.groups.push(g.clone());
+        Ok(())
+    }
+
+    fn build(&self) -> Result<Message, QuickFixError> {
+        let mut m = Message::new();
+        m.with_header_mut(|h| {
+            h.set_field(8, "FIX.4.4")?;
+            h.set_field(35, self.msg_type.as_str())
+        })?;
+        for (tag, value) in &self.fields {
+            m.set_field(*tag, value.as_str())?;
+        }
+        for d in &self.groups {
+            let mut g = Group::try_with_orders(d.tag, d.delim, &d.order)?;
+            for (tag, value) in &d.fields {
+                g.set_field(*tag, value.as_str())?;
+            }
+            m.add_group(&g)?;
+        }
+        Ok(m)
+    }
+}
+
+impl DraftGroup {
+    fn try_new(tag: i32, delim: i32) -> Result<Self, QuickFixError> {
+        Self::try_with_orders(tag, delim, &[])
+    }
+
+    fn try_with_orders(tag: i32, delim: i32, order: &[i32]) -> Result<Self, QuickFixError> {
+        Ok(Self {
+            tag,
+            delim,
+            order: order.to_vec(),
+            fields: Vec::new(),
+        })
+    }
+
+    fn set_field(&mut self, tag: i32, value: impl AsRef<str>) -> Result<(), QuickFixError> {
+        self.fields.push((tag, value.as_ref().to_owned()));
+        Ok(())
+    }
 }
 
 struct ExchangeApp {
-    comp_id: String,
+    writer: crossbeam_channel::Sender<Outgoing>,
     state: Arc<Mutex<State>>,
     latency: Duration,
     reject_rate: f64,
@@ -113,6 +189,7 @@ struct ExchangeApp {
 pub struct ExchangeSim {
     host: Option<SessionHost>,
     maker: Option<JoinHandle<()>>,
+    writer: Option<JoinHandle<()>>,
     stop: Arc<AtomicBool>,
     port: u16,
 }
@@ -141,6 +218,7 @@ impl ExchangeSim {
             markets,
             orders: HashMap::new(),
             subscribers: BTreeSet::new(),
+            dirty: BTreeSet::new(),
             rng: ChaCha8Rng::seed_from_u64(config.seed),
             exec_seq: 0,
             last_refill: Instant::now(),
@@ -154,11 +232,20 @@ impl ExchangeSim {
             heartbeat_secs: 30,
             threaded: true,
         };
+        let (writer_tx, writer_rx) = crossbeam_channel::unbounded::<Outgoing>();
+        let writer_comp = config.comp_id.clone();
+        let writer = std::thread::Builder::new()
+            .name(format!("writer {}", config.comp_id))
+            .spawn(move || write_all(&writer_comp, writer_rx))
+            .map_err(|source| SessionError::DataDir {
+                path: PathBuf::from("<writer thread>"),
+                source,
+            })?;
         let app_state = state.clone();
-        let (comp_id, latency, reject_rate) =
-            (config.comp_id.clone(), config.latency, config.reject_rate);
+        let (app_writer, latency, reject_rate) =
+            (writer_tx.clone(), config.latency, config.reject_rate);
         let host = SessionHost::start(endpoint, move || ExchangeApp {
-            comp_id,
+            writer: app_writer,
             state: app_state,
             latency,
             reject_rate,
@@ -176,7 +263,7 @@ impl ExchangeSim {
                         let mut st = state.lock();
                         replenish(&mut st)
                     };
-                    send_all(&comp_id, out);
+                    send_all(&writer_tx, out);
                 }
             })
             .map_err(|source| SessionError::DataDir {
@@ -186,6 +273,7 @@ impl ExchangeSim {
         Ok(Self {
             host: Some(host),
             maker: Some(maker),
+            writer: Some(writer),
             stop,
             port: config.port,
         })
@@ -209,6 +297,10 @@ impl ExchangeSim {
         if let Some(h) = self.host.take() {
             h.stop();
         }
+        // The maker and the sessions held the writer's only senders: it ends now.
+        if let Some(w) = self.writer.take() {
+            let _ = w.join();
+        }
     }
 }
 
@@ -218,10 +310,21 @@ impl Drop for ExchangeSim {
     }
 }
 
-fn send_all(comp_id: &str, out: Vec<Outgoing>) {
+/// Hands messages to the exchange's writer thread (never blocks).
+fn send_all(writer: &crossbeam_channel::Sender<Outgoing>, out: Vec<Outgoing>) {
     for o in out {
-        let sent = SessionId::try_new("FIX.4.4", comp_id, &o.client, "")
-            .and_then(|s| send_to_target(o.msg, &s));
+        // A closed writer means the exchange is stopping.
+        let _ = writer.send(o);
+    }
+}
+
+/// The writer thread: builds and sends every outgoing message, in order.
+fn write_all(comp_id: &str, rx: crossbeam_channel::Receiver<Outgoing>) {
+    for o in rx {
+        let sent = o.msg.build().and_then(|m| {
+            SessionId::try_new("FIX.4.4", comp_id, &o.client, "")
+                .and_then(|s| send_to_target(m, &s))
+        });
         if let Err(e) = sent {
             tracing::debug!(client = %o.client, "exchange could not send: {e}");
         }
@@ -235,7 +338,9 @@ fn replenish(st: &mut State) -> Vec<Outgoing> {
     let secs = Decimal::from_f64_retain(now.duration_since(st.last_refill).as_secs_f64())
         .unwrap_or(Decimal::ZERO);
     st.last_refill = now;
-    let mut changed = Vec::new();
+    // Books that trades changed since the last tick are published with the refills:
+    // snapshots go out at most once per tick, not after every trade.
+    let mut changed: Vec<String> = std::mem::take(&mut st.dirty).into_iter().collect();
     let State { markets, rng, .. } = st;
     for (symbol, m) in markets.iter_mut() {
         let rate = (m.config.replenish_per_sec * secs).min(Decimal::ONE);
@@ -260,7 +365,7 @@ fn replenish(st: &mut State) -> Vec<Outgoing> {
                 }
             }
         }
-        if any {
+        if any && !changed.contains(symbol) {
             changed.push(symbol.clone());
         }
     }
@@ -288,22 +393,20 @@ fn snapshots(st: &State, symbol: &str) -> Vec<Outgoing> {
         .collect()
 }
 
-fn new_msg(msg_type: &str) -> Result<Message, QuickFixError> {
-    let mut m = Message::new();
-    m.with_header_mut(|h| {
-        h.set_field(8, "FIX.4.4")?;
-        h.set_field(35, msg_type)
-    })?;
-    Ok(m)
+fn new_msg(msg_type: &str) -> Result<Draft, QuickFixError> {
+    Ok(Draft {
+        msg_type: msg_type.to_owned(),
+        ..Draft::default()
+    })
 }
 
-fn snapshot_msg(book: &MatchingBook, symbol: &str, req: &str) -> Result<Message, QuickFixError> {
+fn snapshot_msg(book: &MatchingBook, symbol: &str, req: &str) -> Result<Draft, QuickFixError> {
     let mut m = new_msg("W")?;
     m.set_field(262, req)?;
     m.set_field(55, symbol)?;
     for (entry_type, side) in [("0", Side::Buy), ("1", Side::Sell)] {
         for (n, l) in book.depth(side, MD_DEPTH).iter().enumerate() {
-            let mut g = Group::try_new(268, 269)?;
+            let mut g = DraftGroup::try_new(268, 269)?;
             g.set_field(269, entry_type)?;
             g.set_field(270, l.px.to_string())?;
             g.set_field(271, l.qty.to_string())?;
@@ -314,16 +417,11 @@ fn snapshot_msg(book: &MatchingBook, symbol: &str, req: &str) -> Result<Message,
     Ok(m)
 }
 
-fn trade_print(
-    symbol: &str,
-    req: &str,
-    px: Decimal,
-    qty: Decimal,
-) -> Result<Message, QuickFixError> {
+fn trade_print(symbol: &str, req: &str, px: Decimal, qty: Decimal) -> Result<Draft, QuickFixError> {
     let mut m = new_msg("X")?;
     m.set_field(262, req)?;
     // The delimiter (279) must come first; without an order QuickFIX sorts by tag.
-    let mut g = Group::try_with_orders(268, 279, &[279, 269, 55, 270, 271])?;
+    let mut g = DraftGroup::try_with_orders(268, 279, &[279, 269, 55, 270, 271])?;
     g.set_field(279, "0")?;
     g.set_field(269, "2")?;
     g.set_field(55, symbol)?;
@@ -350,7 +448,7 @@ struct Report<'a> {
     text: Option<String>,
 }
 
-fn report_msg(r: &Report<'_>) -> Result<Message, QuickFixError> {
+fn report_msg(r: &Report<'_>) -> Result<Draft, QuickFixError> {
     let mut m = new_msg("8")?;
     m.set_field(37, r.order_id.as_str())?;
     m.set_field(11, r.cl_ord_id)?;
@@ -487,7 +585,7 @@ impl ExchangeApp {
         let outcome = market.book.submit(side, qty, limit, tif, owner);
         let order_id = format!("O{}", outcome.id);
         let mut out = Vec::new();
-        let mut push = |client: &str, r: Result<Message, QuickFixError>| {
+        let mut push = |client: &str, r: Result<Draft, QuickFixError>| {
             if let Ok(msg) = r {
                 out.push(Outgoing {
                     client: client.to_owned(),
@@ -617,7 +715,7 @@ impl ExchangeApp {
             }
         }
         if !outcome.trades.is_empty() || outcome.rested > Decimal::ZERO {
-            md.extend(snapshots(&st, &symbol));
+            st.dirty.insert(symbol.clone());
         }
         out.extend(md);
         out
@@ -756,7 +854,7 @@ impl ApplicationCallback for ExchangeApp {
             Some("V") => self.on_md_request(&client, msg),
             _ => return Err(MsgFromAppError::UnsupportedMessageType),
         };
-        send_all(&self.comp_id, out);
+        send_all(&self.writer, out);
         Ok(())
     }
 }
