@@ -208,13 +208,34 @@ impl DeskClient {
 
     /// Sends a message made of `msg_type` and the body `fields`, in order.
     pub fn send_fields(&self, msg_type: &str, fields: &[(i32, &str)]) -> Result<(), QuickFixError> {
-        let mut m = Message::new();
-        m.with_header_mut(|h| {
-            h.set_field(8, "FIX.4.4")?;
-            h.set_field(35, msg_type)
-        })?;
+        self.send_order_like(msg_type, fields, &[])
+    }
+
+    /// Sends a NewOrderSingle made of the body `fields` and the strategy parameters
+    /// `params` (StrategyParametersGrp 957: name in 958, value in 960).
+    pub fn send_order(
+        &self,
+        fields: &[(i32, &str)],
+        params: &[(&str, &str)],
+    ) -> Result<(), QuickFixError> {
+        self.send_order_like("D", fields, params)
+    }
+
+    fn send_order_like(
+        &self,
+        msg_type: &str,
+        fields: &[(i32, &str)],
+        params: &[(&str, &str)],
+    ) -> Result<(), QuickFixError> {
+        let mut m = crate::new_message(msg_type)?;
         for (tag, value) in fields {
             m.set_field(*tag, *value)?;
+        }
+        for (name, value) in params {
+            let mut g = quickfix::Group::try_new(957, 958)?;
+            g.set_field(958, *name)?;
+            g.set_field(960, *value)?;
+            m.add_group(&g)?;
         }
         self.send(m)
     }

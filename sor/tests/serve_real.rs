@@ -95,28 +95,15 @@ fn fills_for(desk: &DeskClient, id: &str) -> Vec<FixFields> {
 }
 
 fn order(desk: &DeskClient, id: &str, qty: &str, venue: &str) {
-    use quickfix::{FieldMap, Group, Message};
-    let mut m = Message::new();
-    m.with_header_mut(|h| {
-        h.set_field(8, "FIX.4.4")?;
-        h.set_field(35, "D")
-    })
-    .unwrap();
-    for (tag, value) in [
+    let fields = [
         (11, id),
         (55, "USDC/USD"),
         (54, "2"),
         (38, qty),
         (40, "1"),
         (60, "20261123-10:00:00.000"),
-    ] {
-        m.set_field(tag, value).unwrap();
-    }
-    let mut g = Group::try_new(957, 958).unwrap();
-    g.set_field(958, "Venues").unwrap();
-    g.set_field(960, venue).unwrap();
-    m.add_group(&g).unwrap();
-    desk.send(m).unwrap();
+    ];
+    desk.send_order(&fields, &[("Venues", venue)]).unwrap();
 }
 
 #[test]

@@ -219,33 +219,16 @@ fn send_with_params(
     extra: &[(i32, &str)],
     params: &[(&str, &str)],
 ) {
-    use quickfix::{FieldMap, Group, Message};
-    let mut m = Message::new();
-    m.with_header_mut(|h| {
-        h.set_field(8, "FIX.4.4")?;
-        h.set_field(35, "D")
-    })
-    .unwrap();
-    for (tag, value) in [
+    let mut fields = vec![
         (11, id),
         (55, "USDC/USD"),
         (54, "2"),
         (38, qty),
         (40, "1"),
         (60, "20261123-10:00:00.000"),
-    ]
-    .into_iter()
-    .chain(extra.iter().copied())
-    {
-        m.set_field(tag, value).unwrap();
-    }
-    for (name, value) in params {
-        let mut g = Group::try_new(957, 958).unwrap();
-        g.set_field(958, *name).unwrap();
-        g.set_field(960, *value).unwrap();
-        m.add_group(&g).unwrap();
-    }
-    c.send(m).unwrap();
+    ];
+    fields.extend_from_slice(extra);
+    c.send_order(&fields, params).unwrap();
 }
 
 fn report_for<'a>(id: &'a str) -> impl FnMut(&FixFields) -> bool + 'a {

@@ -47,12 +47,8 @@ struct Echo;
 
 impl ApplicationCallback for Echo {
     fn on_msg_from_app(&self, msg: &Message, session: &SessionId) -> Result<(), MsgFromAppError> {
-        let mut er = Message::new();
         let built = (|| {
-            er.with_header_mut(|h| {
-                h.set_field(8, "FIX.4.4")?;
-                h.set_field(35, "8")
-            })?;
+            let mut er = fix::new_message("8")?;
             let cl = msg.get_field(11).unwrap_or_default();
             er.set_field(37, cl.as_str())?;
             er.set_field(11, cl.as_str())?;
@@ -67,9 +63,9 @@ impl ApplicationCallback for Echo {
             er.set_field(14, msg.get_field(38).unwrap_or_default().as_str())?;
             er.set_field(151, "0")?;
             er.set_field(6, "1")?;
-            Ok::<_, quickfix::QuickFixError>(())
+            Ok::<_, quickfix::QuickFixError>(er)
         })();
-        if built.is_ok() {
+        if let Ok(er) = built {
             let _ = send_to_target(er, session);
         }
         Ok(())

@@ -124,11 +124,7 @@ impl ExecReport {
         self.check_shape()
             .map_err(QuickFixError::invalid_argument)?;
 
-        let mut msg = Message::new();
-        msg.with_header_mut(|h| {
-            h.set_field(8, "FIX.4.4")?;
-            h.set_field(35, "8")
-        })?;
+        let mut msg = crate::new_message("8")?;
         msg.set_field(37, self.order_id.as_str())?;
         msg.set_field(11, self.cl_ord_id.as_str())?;
         if let Some(orig) = &self.orig_cl_ord_id {

@@ -112,11 +112,7 @@ pub struct CancelReject {
 impl CancelReject {
     /// Builds the FIX.4.4 OrderCancelReject message (CxlRejResponseTo 434=1).
     pub fn to_message(&self) -> Result<Message, QuickFixError> {
-        let mut m = Message::new();
-        m.with_header_mut(|h| {
-            h.set_field(8, "FIX.4.4")?;
-            h.set_field(35, "9")
-        })?;
+        let mut m = crate::new_message("9")?;
         m.set_field(37, self.order_id.as_str())?;
         m.set_field(11, self.cl_ord_id.as_str())?;
         m.set_field(41, self.orig_cl_ord_id.as_str())?;
@@ -147,11 +143,7 @@ pub struct BusinessReject {
 impl BusinessReject {
     /// Builds the FIX.4.4 BusinessMessageReject message.
     pub fn to_message(&self) -> Result<Message, QuickFixError> {
-        let mut m = Message::new();
-        m.with_header_mut(|h| {
-            h.set_field(8, "FIX.4.4")?;
-            h.set_field(35, "j")
-        })?;
+        let mut m = crate::new_message("j")?;
         if let Some(seq) = self.ref_seq_num {
             m.set_field(45, seq.to_string().as_str())?;
         }

@@ -11,6 +11,7 @@
 use super::ServeError;
 use super::config::RiskSetup;
 use super::core::Control;
+use crate::admin::server::unix_nanos;
 use crate::admin::{AdminServer, AdminState};
 use crossbeam_channel::Sender;
 use risk::{Actor, AuditLog, Gate, Limits, SharedGate, TokenStore};
@@ -27,13 +28,6 @@ pub struct RiskLive {
     admin: Option<AdminServer>,
     stop: Arc<AtomicBool>,
     reloader: Option<JoinHandle<()>>,
-}
-
-fn unix_nanos() -> u64 {
-    SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
 }
 
 fn modified(path: &Path) -> Option<SystemTime> {

@@ -225,14 +225,7 @@ impl Drop for FixBookLink {
     }
 }
 
-fn new_msg(msg_type: &str) -> Result<Message, QuickFixError> {
-    let mut m = Message::new();
-    m.with_header_mut(|h| {
-        h.set_field(8, "FIX.4.4")?;
-        h.set_field(35, msg_type)
-    })?;
-    Ok(m)
-}
+use fix::new_message as new_msg;
 
 impl VenueLink for FixBookLink {
     fn id(&self) -> &VenueId {

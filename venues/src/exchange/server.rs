@@ -138,11 +138,7 @@ impl Draft {
     }
 
     fn build(&self) -> Result<Message, QuickFixError> {
-        let mut m = Message::new();
-        m.with_header_mut(|h| {
-            h.set_field(8, "FIX.4.4")?;
-            h.set_field(35, self.msg_type.as_str())
-        })?;
+        let mut m = fix::new_message(&self.msg_type)?;
         for (tag, value) in &self.fields {
             m.set_field(*tag, value.as_str())?;
         }
