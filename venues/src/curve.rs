@@ -2,10 +2,10 @@
 
 use crate::{Side, VenueId};
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The kind of venue, which decides how its liquidity is used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum VenueKind {
     /// An exchange limit order book (taker fee, IOC children).
@@ -17,7 +17,7 @@ pub enum VenueKind {
 }
 
 /// A price and the quantity available at it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Level {
     /// Price in the venue instrument's quote per base unit, before fees.
     pub px: Decimal,
@@ -26,7 +26,7 @@ pub struct Level {
 }
 
 /// One sample of a smooth curve: selling or buying `qty` in total yields `amount`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Point {
     /// Cumulative base quantity.
     pub qty: Decimal,
@@ -35,7 +35,7 @@ pub struct Point {
 }
 
 /// The shape of a venue's liquidity for one side.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "shape", content = "points")]
 pub enum CurveShape {
     /// Book levels, best first: each level's price applies to its own quantity.
@@ -61,7 +61,7 @@ impl CurveShape {
 }
 
 /// What a venue offers a taker on one side, now.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Liquidity {
     /// The venue.
     pub venue: VenueId,

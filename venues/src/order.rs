@@ -2,10 +2,10 @@
 
 use crate::Side;
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A child order sent to a venue: take up to `qty` no worse than `limit_px`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VenueOrder {
     /// The child's client order id: deterministic, unique for the gateway.
     pub client_id: String,
@@ -20,7 +20,7 @@ pub struct VenueOrder {
 }
 
 /// Why a venue refused or could not complete a child.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RejectKind {
     /// The dealer's last look declined the trade.
@@ -40,7 +40,7 @@ pub enum RejectKind {
 }
 
 /// One report from a venue about a child.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "type")]
 pub enum VenueReport {
     /// The venue took the order.

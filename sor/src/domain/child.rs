@@ -5,12 +5,12 @@
 
 use super::{Conversion, OrderError, ParentId};
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use venues::{Side, VenueId};
 
 /// A child's client order id: `<parent>.<n>`, deterministic, unique in the gateway.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct ChildId(pub String);
 
 impl fmt::Display for ChildId {

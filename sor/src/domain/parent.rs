@@ -5,12 +5,12 @@
 
 use super::OrderError;
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use venues::{Nanos, Side};
 
 /// A parent order's id, deterministic within a run (`P1`, `P2`, …).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct ParentId(pub String);
 
 impl fmt::Display for ParentId {
@@ -20,7 +20,7 @@ impl fmt::Display for ParentId {
 }
 
 /// How a parent is worked.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Strategy {
     /// Route everything now; re-route what a venue rejects or leaves unfilled.
