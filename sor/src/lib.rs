@@ -8,6 +8,7 @@ pub mod domain;
 pub mod engine;
 pub mod gate;
 pub mod ingress;
+pub mod journal;
 pub mod jsonl;
 pub mod pmm_quote;
 pub mod report;
