@@ -1,20 +1,28 @@
-//! The run report: per parent, where it went, what it filled, what it cost.
+//! The run report: per parent, where it went, what it filled, what it cost, and how far
+//! that was from the best possible.
 //!
-//! Figures follow ../shared/specs/benchmark.md sections 1 and 3: the fills' VWAP is
-//! `Σ p·q / Q` with fees *not* folded into `p`; every explicit cost (taker fees, gas) is
-//! a fee `F`; the all-in price is `(Σ p·q + s·F) / Q`; slippage is
-//! `s · (E − B) / B · 10⁴`, positive when it cost the desk money, computed from the
-//! published (rounded) figures. Prices are published to 10 decimal places, money and
-//! quantities to 8, basis points to 6, each rounded once, half-to-even, and written
-//! with exactly that many places. A venue in another instrument is shown in the
-//! parent's terms (its price times the value of its quote asset).
+//! - The allocation table (children, quantities, fees, gas per venue) comes from the
+//!   engine's state.
+//! - Every cost figure is the benchmark module's ([`crate::tca::run`]), computed exactly
+//!   as ../shared/specs/benchmark.md section 3 says and named as its appendix: the
+//!   reference rate over the parent's window, VWAP, all-in price, the five slippages,
+//!   effective spread, fill rate, participation, implementation shortfall, per venue and
+//!   in total (`tca`). There is no second VWAP or slippage anywhere in the report.
+//! - The gap to the ex-post optimum and the two baselines ([`crate::tca::gap`]).
 //!
-//! The desk's AvgPx (net of taker fees, not of gas, as its ExecutionReports say) is
-//! reported beside them as `avg_px`.
+//! Prices are published to 10 decimal places, money and quantities to 8, basis points to
+//! 6, each rounded once, half-to-even, and written with exactly that many places. The
+//! desk's AvgPx (net of taker fees, not of gas, as its ExecutionReports say) is reported
+//! beside them as `avg_px`; `venue_vwap` is a venue's fills' VWAP in its own instrument's
+//! terms (not a benchmark figure).
 
 use crate::domain::{ChildStatus, ParentStatus, Strategy};
 use crate::engine::Engine;
 use crate::sim::RunOutcome;
+use crate::tca::OrderFigures;
+use crate::tca::batch::ReferenceAnswer;
+use crate::tca::gap::{Gap, parent_gap};
+use crate::tca::run::{ParentTca, run_tca};
 use risk::PreTradeGate;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
@@ -81,15 +89,6 @@ pub fn slippage_bps(side: Side, price: Decimal, benchmark: Option<Decimal>) -> O
         .checked_mul(Decimal::from(10_000))?))
 }
 
-/// Slippage of one price against the arrival mid and the reference.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Slippage {
-    /// Against the mid of the books at arrival.
-    pub vs_arrival: Option<Decimal>,
-    /// Against the reference price.
-    pub vs_reference: Option<Decimal>,
-}
-
 /// One venue's part in a parent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct VenueLine {
@@ -109,16 +108,10 @@ pub struct VenueLine {
     pub filled: Decimal,
     /// VWAP of the fills in the venue's own terms (its instrument's price), no fees.
     pub venue_vwap: Option<Decimal>,
-    /// VWAP in the parent's terms, no fees.
-    pub vwap: Option<Decimal>,
-    /// All-in price in the parent's terms: fees and gas included.
-    pub all_in_px: Option<Decimal>,
     /// Taker and dealer fees, parent quote currency.
     pub fees: Decimal,
     /// Fixed costs (gas), parent quote currency.
     pub fixed_costs: Decimal,
-    /// Slippage of the VWAP.
-    pub slippage_bps: Slippage,
 }
 
 /// One parent's result.
@@ -148,28 +141,13 @@ pub struct ParentLine {
     pub filled: Decimal,
     /// Quantity never filled.
     pub unfilled: Decimal,
-    /// The fills' VWAP, fees not included.
-    pub vwap: Option<Decimal>,
-    /// All-in price: `(Σ p·q + s·F) / Q`, fees and gas included.
-    pub all_in_px: Option<Decimal>,
     /// The desk's AvgPx: net of taker fees (not of gas), as its reports say.
     pub avg_px: Option<Decimal>,
-    /// Fill rate `Q / S`.
-    pub fill_rate: Decimal,
-    /// Taker and dealer fees, quote currency.
+    /// Taker and dealer fees, quote currency (with `fixed_costs`, the TCA's
+    /// `fees_total`).
     pub fees: Decimal,
     /// Fixed costs (gas), quote currency.
     pub fixed_costs: Decimal,
-    /// All explicit costs `F`: fees plus fixed costs.
-    pub fees_total: Decimal,
-    /// Mid at arrival.
-    pub arrival_mid: Option<Decimal>,
-    /// Reference price at arrival.
-    pub reference: Option<Decimal>,
-    /// Slippage of the VWAP.
-    pub slippage_bps: Slippage,
-    /// Slippage of the all-in price.
-    pub all_in_slippage_bps: Slippage,
     /// Simulated time from arrival to the end, ms.
     pub elapsed_ms: Option<Decimal>,
     /// Routing rounds.
@@ -178,6 +156,11 @@ pub struct ParentLine {
     pub risk_denials: Vec<String>,
     /// Per venue, in configuration order.
     pub venues: Vec<VenueLine>,
+    /// The benchmark and every cost figure (benchmark.md's appendix names); absent only
+    /// when the run's market could not be built (see [`RunReport::market_error`]).
+    pub tca: Option<ParentTca>,
+    /// The gap to the ex-post optimum and the baselines; absent without fills.
+    pub gap: Option<Gap>,
 }
 
 /// The whole run.
@@ -199,6 +182,9 @@ pub struct RunReport {
     pub parents: Vec<ParentLine>,
     /// Ramp stage moves the risk gate made, in order.
     pub stage_changes: Vec<String>,
+    /// Why the run's market (its trade prints) could not be built, if so.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub market_error: Option<String>,
 }
 
 fn ms(n: Nanos) -> Decimal {
@@ -223,19 +209,12 @@ pub fn parent_lines<G: PreTradeGate>(engine: &Engine<G>) -> Vec<ParentLine> {
                 sent: Decimal::ZERO,
                 filled: Decimal::ZERO,
                 venue_vwap: None,
-                vwap: None,
-                all_in_px: None,
                 fees: Decimal::ZERO,
                 fixed_costs: Decimal::ZERO,
-                slippage_bps: Slippage {
-                    vs_arrival: None,
-                    vs_reference: None,
-                },
             })
             .collect();
-        // Per venue: venue qty, venue amount (Σ p·q in venue terms), amount in parent terms.
-        let mut sums = vec![(Decimal::ZERO, Decimal::ZERO, Decimal::ZERO); venues.len()];
-        let sign = Decimal::from(o.side.sign());
+        // Per venue: venue qty and venue amount (Σ p·q in venue terms).
+        let mut sums = vec![(Decimal::ZERO, Decimal::ZERO); venues.len()];
         for cid in &rec.children {
             let Some(c) = engine.children().get(cid) else {
                 continue;
@@ -255,22 +234,12 @@ pub fn parent_lines<G: PreTradeGate>(engine: &Engine<G>) -> Vec<ParentLine> {
             line.fixed_costs += c.fixed_cost() * c.fixed_cost_value;
             sums[i].0 += c.filled();
             sums[i].1 += c.gross_amount();
-            sums[i].2 += c.gross_amount() * conv.quote_value;
         }
-        let (mut q_all, mut amount_all) = (Decimal::ZERO, Decimal::ZERO);
-        for (line, (vq, va, pa)) in venues.iter_mut().zip(sums) {
+        let mut q_all = Decimal::ZERO;
+        for (line, (vq, va)) in venues.iter_mut().zip(sums) {
             if !vq.is_zero() {
                 line.venue_vwap = Some(px(va / vq));
-                let vwap = pa / line.filled;
-                let all_in = (pa + sign * (line.fees + line.fixed_costs)) / line.filled;
-                line.vwap = Some(px(vwap));
-                line.all_in_px = Some(px(all_in));
-                line.slippage_bps = Slippage {
-                    vs_arrival: slippage_bps(o.side, vwap, rec.arrival_mid),
-                    vs_reference: slippage_bps(o.side, vwap, rec.reference),
-                };
                 q_all += line.filled;
-                amount_all += pa;
             }
             line.sent = money(line.sent);
             line.filled = money(line.filled);
@@ -279,13 +248,6 @@ pub fn parent_lines<G: PreTradeGate>(engine: &Engine<G>) -> Vec<ParentLine> {
         }
         let filled = o.filled();
         debug_assert_eq!(q_all, filled, "venue fills add up to the parent's");
-        let fees_total = rec.fees + rec.fixed_costs;
-        let vwap = (!filled.is_zero()).then(|| amount_all / filled);
-        let all_in = vwap.map(|_| (amount_all + sign * fees_total) / filled);
-        let slip = |p: Option<Decimal>| Slippage {
-            vs_arrival: p.and_then(|p| slippage_bps(o.side, p, rec.arrival_mid)),
-            vs_reference: p.and_then(|p| slippage_bps(o.side, p, rec.reference)),
-        };
         out.push(ParentLine {
             id: o.id.0.clone(),
             client_id: rec.client_id.clone(),
@@ -299,21 +261,15 @@ pub fn parent_lines<G: PreTradeGate>(engine: &Engine<G>) -> Vec<ParentLine> {
             reason: rec.reason.clone(),
             filled: money(filled),
             unfilled: money(o.qty - filled),
-            vwap: vwap.map(px),
-            all_in_px: all_in.map(px),
             avg_px: (!filled.is_zero()).then(|| px(o.avg_px())),
-            fill_rate: ratio(filled / o.qty),
             fees: money(rec.fees),
             fixed_costs: money(rec.fixed_costs),
-            fees_total: money(fees_total),
-            arrival_mid: rec.arrival_mid.map(px),
-            reference: rec.reference.map(px),
-            slippage_bps: slip(vwap),
-            all_in_slippage_bps: slip(all_in),
             elapsed_ms: rec.finished_at.map(|f| ms(f.saturating_sub(o.arrived))),
             rounds: rec.rounds,
             risk_denials: rec.risk_denials.clone(),
             venues,
+            tca: None,
+            gap: None,
         });
     }
     out
@@ -328,6 +284,20 @@ impl RunReport {
             ("p99".to_owned(), h.value_at_quantile(0.99)),
             ("max".to_owned(), h.max()),
         ]);
+        let mut parents = parent_lines(&run.engine);
+        let mut market_error = None;
+        match run_tca(run) {
+            Ok(mut all) => {
+                for (line, rec) in parents.iter_mut().zip(run.engine.parents().values()) {
+                    let Some(tca) = all.remove(&rec.order.id) else {
+                        continue;
+                    };
+                    line.gap = parent_gap(run, rec, &tca);
+                    line.tca = Some(tca);
+                }
+            }
+            Err(e) => market_error = Some(e.to_string()),
+        }
         Self {
             scenario: name.to_owned(),
             seed,
@@ -335,20 +305,23 @@ impl RunReport {
             events: run.events,
             children_sent: run.children_sent,
             engine_ns_per_event,
-            parents: parent_lines(&run.engine),
+            parents,
             stage_changes: run.engine.stage_changes().to_vec(),
+            market_error,
         }
     }
 
     /// The report as text for a terminal.
     pub fn to_text(&self) -> String {
         let mut s = String::new();
-        let opt = |v: Option<Decimal>| v.map_or("-".to_owned(), |v| v.normalize().to_string());
         let _ = writeln!(
             s,
             "scenario {}  seed {}  simulated {} ms  {} events  {} children",
             self.scenario, self.seed, self.elapsed_ms, self.events, self.children_sent
         );
+        if let Some(e) = &self.market_error {
+            let _ = writeln!(s, "no benchmark figures: {e}");
+        }
         for p in &self.parents {
             let _ = writeln!(s);
             let _ = writeln!(
@@ -367,83 +340,12 @@ impl RunReport {
             if let Some(r) = &p.reason {
                 let _ = writeln!(s, "  reason: {r}");
             }
-            let _ = writeln!(
-                s,
-                "  {:<20} {:<5} {:<13} {:>9} {:>18} {:>18} {:>14} {:>14} {:>12} {:>10} {:>11}",
-                "venue",
-                "kind",
-                "instrument",
-                "children",
-                "sent",
-                "filled",
-                "venue vwap",
-                "vwap",
-                "fees",
-                "gas",
-                "slip ref bp"
-            );
-            for v in &p.venues {
-                let _ = writeln!(
-                    s,
-                    "  {:<20} {:<5} {:<13} {:>9} {:>18} {:>18} {:>14} {:>14} {:>12} {:>10} {:>11}",
-                    v.venue,
-                    format!("{:?}", v.kind).to_lowercase(),
-                    v.instrument,
-                    format!(
-                        "{}{}",
-                        v.children,
-                        if v.rejected > 0 {
-                            format!(" ({}r)", v.rejected)
-                        } else {
-                            String::new()
-                        }
-                    ),
-                    v.sent.normalize(),
-                    v.filled.normalize(),
-                    opt(v.venue_vwap),
-                    opt(v.vwap),
-                    v.fees.normalize(),
-                    v.fixed_costs.normalize(),
-                    opt(v.slippage_bps.vs_reference),
-                );
+            allocation_text(&mut s, p);
+            if let Some(t) = &p.tca {
+                tca_text(&mut s, t);
             }
-            let sum: Decimal = p.venues.iter().map(|v| v.filled).sum();
-            let _ = writeln!(
-                s,
-                "  filled {} + unfilled {} = {} (qty {})",
-                sum.normalize(),
-                p.unfilled.normalize(),
-                (sum + p.unfilled).normalize(),
-                p.qty.normalize()
-            );
-            let _ = writeln!(
-                s,
-                "  vwap {}  all-in {}  desk avg px {}  fees {}  gas {}  arrival mid {}  reference {}",
-                opt(p.vwap),
-                opt(p.all_in_px),
-                opt(p.avg_px),
-                p.fees.normalize(),
-                p.fixed_costs.normalize(),
-                opt(p.arrival_mid),
-                opt(p.reference)
-            );
-            let _ = writeln!(
-                s,
-                "  slippage bps: vs arrival {}  vs reference {}  all-in vs arrival {}  all-in vs reference {}",
-                opt(p.slippage_bps.vs_arrival),
-                opt(p.slippage_bps.vs_reference),
-                opt(p.all_in_slippage_bps.vs_arrival),
-                opt(p.all_in_slippage_bps.vs_reference)
-            );
-            let _ = writeln!(
-                s,
-                "  elapsed {} ms simulated, {} routing rounds, {} risk denials",
-                opt(p.elapsed_ms),
-                p.rounds,
-                p.risk_denials.len()
-            );
-            for d in &p.risk_denials {
-                let _ = writeln!(s, "    {d}");
+            if let Some(g) = &p.gap {
+                gap_text(&mut s, g);
             }
         }
         if !self.stage_changes.is_empty() {
@@ -460,6 +362,239 @@ impl RunReport {
             self.engine_ns_per_event.get("max").copied().unwrap_or(0)
         );
         s
+    }
+}
+
+/// An optional figure for the text report (`-` when absent), trailing zeros dropped.
+fn opt(v: Option<Decimal>) -> String {
+    v.map_or("-".to_owned(), |v| v.normalize().to_string())
+}
+
+/// Seconds from the run's start to a calendar millisecond, for the text report.
+fn secs(ms_at: i64, start_ms: i64) -> Decimal {
+    (Decimal::from(ms_at - start_ms) / Decimal::from(1000)).normalize()
+}
+
+/// Where the parent went: children, quantities, fees and gas per venue.
+fn allocation_text(s: &mut String, p: &ParentLine) {
+    let _ = writeln!(
+        s,
+        "  {:<20} {:<5} {:<13} {:>9} {:>18} {:>18} {:>14} {:>14} {:>10}",
+        "venue", "kind", "instrument", "children", "sent", "filled", "venue vwap", "fees", "gas"
+    );
+    for v in &p.venues {
+        let children = if v.rejected > 0 {
+            format!("{} ({}r)", v.children, v.rejected)
+        } else {
+            v.children.to_string()
+        };
+        let _ = writeln!(
+            s,
+            "  {:<20} {:<5} {:<13} {:>9} {:>18} {:>18} {:>14} {:>14} {:>10}",
+            v.venue,
+            format!("{:?}", v.kind).to_lowercase(),
+            v.instrument,
+            children,
+            v.sent.normalize(),
+            v.filled.normalize(),
+            opt(v.venue_vwap),
+            v.fees.normalize(),
+            v.fixed_costs.normalize(),
+        );
+    }
+    let sum: Decimal = p.venues.iter().map(|v| v.filled).sum();
+    let _ = writeln!(
+        s,
+        "  filled {} + unfilled {} = {} (qty {})",
+        sum.normalize(),
+        p.unfilled.normalize(),
+        (sum + p.unfilled).normalize(),
+        p.qty.normalize()
+    );
+    let _ = writeln!(
+        s,
+        "  desk avg px {}  fees {}  gas {}  elapsed {} ms simulated, {} routing rounds, {} risk denials",
+        opt(p.avg_px),
+        p.fees.normalize(),
+        p.fixed_costs.normalize(),
+        opt(p.elapsed_ms),
+        p.rounds,
+        p.risk_denials.len()
+    );
+    for d in &p.risk_denials {
+        let _ = writeln!(s, "    {d}");
+    }
+}
+
+/// One row of the TCA table.
+fn tca_row(s: &mut String, name: &str, o: &OrderFigures) {
+    let sl = &o.slippage_bps;
+    let _ = writeln!(
+        s,
+        "  {:<20} {:>18} {:>14} {:>14} {:>14} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}",
+        name,
+        o.filled_qty.normalize(),
+        o.fees_total.normalize(),
+        opt(o.vwap),
+        opt(o.all_in_px),
+        opt(sl.vs_reference_rate),
+        opt(sl.vs_arrival),
+        opt(sl.vs_market_vwap),
+        opt(sl.all_in_vs_reference_rate),
+        opt(sl.all_in_vs_arrival),
+        opt(o.effective_spread_bps),
+    );
+}
+
+/// The benchmark and every cost figure, per venue and in total.
+fn tca_text(s: &mut String, t: &ParentTca) {
+    let start = t.start_ms;
+    let _ = writeln!(
+        s,
+        "  TCA (benchmark.md): arrival mid {}  end mid {}  order interval [{}, {}) UTC ms",
+        opt(t.arrival_px),
+        opt(t.end_px),
+        t.start_ms,
+        t.end_ms
+    );
+    match &t.reference {
+        ReferenceAnswer::Rate {
+            rate,
+            nonempty_partitions,
+            eligible_trades,
+            ..
+        } => {
+            let _ = writeln!(
+                s,
+                "  reference rate {} over [{}, {}) UTC ms ({} s to {} s from arrival), {} of {} partitions with trades, {} trades on {}",
+                rate,
+                t.window.start_ms,
+                t.window.end_ms,
+                secs(t.window.start_ms, start),
+                secs(t.window.end_ms, start),
+                nonempty_partitions,
+                t.window.partitions,
+                eligible_trades,
+                t.window.constituents.join(", ")
+            );
+        }
+        ReferenceAnswer::Error { error } => {
+            let _ = writeln!(
+                s,
+                "  reference rate: none ({error}) over [{}, {}) UTC ms on [{}]",
+                t.window.start_ms,
+                t.window.end_ms,
+                t.window.constituents.join(", ")
+            );
+        }
+    }
+    for n in &t.notes {
+        let _ = writeln!(s, "  note: {n}");
+    }
+    if let Some(e) = &t.error {
+        let _ = writeln!(s, "  no order figures: {e}");
+    }
+    let Some(o) = &t.order else {
+        return;
+    };
+    let _ = writeln!(
+        s,
+        "  {:<20} {:>18} {:>14} {:>14} {:>14} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}",
+        "slippage bps:",
+        "filled",
+        "fees+gas",
+        "vwap",
+        "all-in",
+        "vs RR",
+        "vs arr",
+        "vs mkt",
+        "all-in RR",
+        "all-in arr",
+        "eff sprd"
+    );
+    for v in &t.venues {
+        tca_row(s, &v.venue, &v.order);
+    }
+    tca_row(s, "total", o);
+    let is = &o.implementation_shortfall;
+    let _ = writeln!(
+        s,
+        "  market: volume {}  vwap {}  participation {}  fill rate {}",
+        o.market_volume.normalize(),
+        opt(o.market_vwap),
+        opt(o.participation_rate),
+        o.fill_rate.normalize()
+    );
+    let _ = writeln!(
+        s,
+        "  implementation shortfall: execution {} + opportunity {} + fees {} = {} ({} bps)",
+        is.execution_cost.normalize(),
+        is.opportunity_cost.normalize(),
+        is.fees.normalize(),
+        is.total.normalize(),
+        is.bps.normalize()
+    );
+}
+
+/// The router beside the ex-post optimum and the baselines.
+fn gap_text(s: &mut String, g: &Gap) {
+    let _ = writeln!(
+        s,
+        "  gap to the best possible ({}; {} on the liquidity really there; unplaced charged at {}{}):",
+        g.basis,
+        g.quantity.normalize(),
+        opt(g.unplaced_charged_at),
+        if g.declined.is_empty() {
+            String::new()
+        } else {
+            format!("; declined: {}", g.declined.join(", "))
+        }
+    );
+    let _ = writeln!(
+        s,
+        "  {:<34} {:>14} {:>18} {:>14} {:>14} {:>14}",
+        "strategy", "all-in px", "placed", "unplaced", "vs optimal bp", "router vs bp"
+    );
+    let row =
+        |s: &mut String, name: &str, l: &crate::tca::gap::StrategyLine, vs: Option<Decimal>| {
+            let _ = writeln!(
+                s,
+                "  {:<34} {:>14} {:>18} {:>14} {:>14} {:>14}",
+                name,
+                opt(l.all_in_px),
+                l.placed.normalize(),
+                l.unplaced.normalize(),
+                opt(l.gap_to_optimal_bps),
+                opt(vs)
+            );
+        };
+    row(s, "router", &g.router, None);
+    row(s, "optimal", &g.optimal.line, None);
+    let single = match &g.best_single_venue.venue {
+        Some(v) => format!("best single venue ({v})"),
+        None => "best single venue".to_owned(),
+    };
+    row(
+        s,
+        &single,
+        &g.best_single_venue.line,
+        g.best_single_venue.router_vs_bps,
+    );
+    row(
+        s,
+        "pro rata to displayed size",
+        &g.pro_rata.line,
+        g.pro_rata.router_vs_bps,
+    );
+    let alloc: Vec<String> = g
+        .optimal
+        .allocation
+        .iter()
+        .map(|a| format!("{} {}", a.venue, a.qty.normalize()))
+        .collect();
+    let _ = writeln!(s, "  optimal allocation: {}", alloc.join(", "));
+    for w in &g.why {
+        let _ = writeln!(s, "  why: {w}");
     }
 }
 

@@ -22,6 +22,12 @@ use venues::sim::{
 };
 use venues::{Level, Nanos, Side, VenueId, VenueKind};
 
+mod market;
+
+pub use market::{
+    BenchmarkConfig, DEFAULT_START_MS, MAX_PRINTS_PER_MIN, MarketConfig, PrintProcess,
+};
+
 const MS: Nanos = 1_000_000;
 const SEC: Nanos = 1_000_000_000;
 /// Most levels a generated book side may have.
@@ -100,6 +106,10 @@ struct File {
     venues: Vec<VenueFile>,
     #[serde(default)]
     parents: Vec<ParentFile>,
+    #[serde(default)]
+    market: market::MarketFile,
+    #[serde(default)]
+    benchmark: market::BenchmarkFile,
 }
 
 #[derive(Debug, Deserialize)]
@@ -326,6 +336,8 @@ struct VenueFile {
     samples: Option<usize>,
     // route
     hops: Option<Vec<String>>,
+    // any kind: other participants' trade prints
+    prints: Option<market::PrintsFile>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -395,6 +407,10 @@ pub struct Scenario {
     pub venues: Vec<ScenarioVenue>,
     /// The parents, in arrival order.
     pub parents: Vec<ScenarioParent>,
+    /// The simulated market around the venues: calendar start and trade prints.
+    pub market: MarketConfig,
+    /// The reference-rate parameters the parents are measured with.
+    pub benchmark: BenchmarkConfig,
 }
 
 /// Where in the text a byte offset is (1-based line).
@@ -479,6 +495,10 @@ fn build(file: File, seed: Option<u64>, need_parents: bool) -> Result<Scenario, 
         return err("engine.max_rounds", "must be between 1 and 1000");
     }
 
+    let start_ms = market::market_start(&file.market).map_err(ScenarioError)?;
+    let mut prints = Vec::new();
+    let mut qty_scales = Vec::new();
+    let mut price_scales = Vec::new();
     let mut venues = Vec::new();
     let mut specs = Vec::new();
     let mut pools: HashMap<String, (Instrument, SharedPool)> = HashMap::new();
@@ -504,6 +524,18 @@ fn build(file: File, seed: Option<u64>, need_parents: bool) -> Result<Scenario, 
             &mut pools,
             &valuation,
         )?;
+        prints.push(
+            market::prints(
+                &field,
+                v.prints.as_ref(),
+                kind,
+                v.kind == KindFile::Route,
+                inst.qty_scale,
+            )
+            .map_err(ScenarioError)?,
+        );
+        qty_scales.push(inst.qty_scale);
+        price_scales.push(inst.price_scale);
         specs.push(VenueSpec {
             id: VenueId(v.id.clone()),
             kind,
@@ -650,6 +682,8 @@ fn build(file: File, seed: Option<u64>, need_parents: bool) -> Result<Scenario, 
         return err("parents", "a scenario needs at least one parent");
     }
     parents.sort_by_key(|p| p.at);
+    let kinds: Vec<(String, VenueKind)> = specs.iter().map(|s| (s.id.0.clone(), s.kind)).collect();
+    let benchmark = market::benchmark(&file.benchmark, &kinds).map_err(ScenarioError)?;
 
     Ok(Scenario {
         name: file.name.unwrap_or_else(|| "scenario".into()),
@@ -664,6 +698,13 @@ fn build(file: File, seed: Option<u64>, need_parents: bool) -> Result<Scenario, 
         risk_limits,
         venues,
         parents,
+        market: MarketConfig {
+            start_ms,
+            prints,
+            qty_scales,
+            price_scales,
+        },
+        benchmark,
     })
 }
 
@@ -1510,6 +1551,55 @@ latency_ms = 2000"#,
         assert!(!e.contains('\n') && e.contains("line 1"), "{e}");
         let e = parse("").err().unwrap();
         assert!(e.contains("valuation"), "{e}");
+    }
+
+    #[test]
+    fn the_market_and_benchmark_default_to_book_constituents_and_a_12_partition_hour() {
+        let s = parse(BASE).unwrap();
+        assert_eq!(s.market.start_ms, DEFAULT_START_MS);
+        assert_eq!(s.market.prints.len(), 1);
+        assert_eq!(s.market.prints[0].per_min, Decimal::from(6));
+        assert_eq!(s.benchmark.partitions, 12);
+        assert_eq!(s.benchmark.window_ms, 3_600_000);
+        assert_eq!(s.benchmark.effective_ms, None);
+        assert!(s.benchmark.constituents.contains("book"));
+        let quiet = BASE.replace(
+            "taker_fee_bps = \"2\"",
+            "taker_fee_bps = \"2\"\nprints = { per_min = \"0\" }",
+        );
+        assert!(parse(&quiet).unwrap().market.prints[0].per_min.is_zero());
+    }
+
+    #[test]
+    fn market_and_benchmark_errors_name_the_field() {
+        let with = |extra: &str| {
+            parse(&format!("{BASE}\n{extra}\n"))
+                .err()
+                .unwrap_or_default()
+        };
+        let e = with("[benchmark]\nconstituents = [\"nope\"]");
+        assert!(e.starts_with("benchmark.constituents[0]: "), "{e}");
+        let e = with("[benchmark]\npartitions = 7");
+        assert!(
+            e.starts_with("benchmark.partitions: ") && e.contains("invalid_window"),
+            "{e}"
+        );
+        let e = with("[benchmark]\nwindow_secs = 0");
+        assert!(e.starts_with("benchmark.window_secs: "), "{e}");
+        let e = with("[market]\nstart_ms = -5");
+        assert!(e.starts_with("market.start_ms: "), "{e}");
+        let e = with("[market]\nbogus = 1");
+        assert!(e.contains("bogus"), "{e}");
+        let e = error_of(
+            "taker_fee_bps = \"2\"",
+            "taker_fee_bps = \"2\"\nprints = { per_min = \"1000\" }",
+        );
+        assert!(e.starts_with("venues[0].prints.per_min: "), "{e}");
+        let e = error_of(
+            "taker_fee_bps = \"2\"",
+            "taker_fee_bps = \"2\"\nprints = { per_min = \"1\", min_qty = \"5\", max_qty = \"2\" }",
+        );
+        assert!(e.starts_with("venues[0].prints.max_qty: "), "{e}");
     }
 
     #[test]

@@ -9,6 +9,7 @@ use sor::engine::DeskEvent;
 use sor::report::{ParentLine, RunReport};
 use sor::scenario::Scenario;
 use sor::sim::{Pace, RunOutcome, run};
+use sor::tca::OrderFigures;
 use std::path::PathBuf;
 
 fn scenario_text(name: &str) -> String {
@@ -30,6 +31,24 @@ fn venue<'a>(p: &'a ParentLine, id: &str) -> &'a sor::report::VenueLine {
         .iter()
         .find(|v| v.venue == id)
         .expect("venue in report")
+}
+
+/// The parent's figures (benchmark.md section 3).
+fn figures(p: &ParentLine) -> &OrderFigures {
+    p.tca
+        .as_ref()
+        .and_then(|t| t.order.as_ref())
+        .expect("the parent's TCA")
+}
+
+/// A venue's figures within the parent, if it filled anything.
+fn venue_figures<'a>(p: &'a ParentLine, id: &str) -> Option<&'a OrderFigures> {
+    p.tca
+        .as_ref()?
+        .venues
+        .iter()
+        .find(|v| v.venue == id)
+        .map(|v| &v.order)
 }
 
 /// Checks every rule a desk relies on, for one parent of a finished run.
@@ -57,7 +76,7 @@ fn check_parent(p: &ParentLine, outcome: &RunOutcome) {
             );
         }
         for v in p.venues.iter().filter(|v| !v.filled.is_zero()) {
-            let all_in = v.all_in_px.unwrap();
+            let all_in = venue_figures(p, &v.venue).unwrap().all_in_px.unwrap();
             assert!(
                 all_in >= limit,
                 "{}: all-in {all_in} crossed {limit}",
@@ -85,18 +104,24 @@ fn the_corridor_fills_within_its_limit_and_adds_up() {
     assert_eq!(p.qty, dec!(17780000));
     check_parent(p, &outcome);
     // benchmark.md 3.1: VWAP without fees, all-in with them (a sell receives less).
+    let o = figures(p);
     let fills: Decimal = p
         .venues
         .iter()
-        .filter_map(|v| v.vwap.map(|x| x * v.filled))
+        .filter_map(|v| venue_figures(p, &v.venue).and_then(|f| f.vwap.map(|x| x * v.filled)))
         .sum();
-    assert!((fills / p.filled - p.vwap.unwrap()).abs() < dec!(0.0000000001));
-    let all_in = (fills - p.fees_total) / p.filled;
-    assert!((all_in - p.all_in_px.unwrap()).abs() < dec!(0.0000000001));
-    assert!(p.all_in_px.unwrap() < p.vwap.unwrap());
+    assert!((fills / p.filled - o.vwap.unwrap()).abs() < dec!(0.0000000001));
+    // The allocation table's fees and gas are the spec's F.
+    assert_eq!(o.fees_total, p.fees + p.fixed_costs);
+    assert_eq!(o.filled_qty, p.filled);
+    let all_in = (fills - o.fees_total) / p.filled;
+    assert!((all_in - o.all_in_px.unwrap()).abs() < dec!(0.0000000001));
+    assert!(o.all_in_px.unwrap() < o.vwap.unwrap());
+    let rate = p.tca.as_ref().unwrap().reference.rate();
+    assert!(rate.is_some(), "the books print: there is a reference rate");
     assert_eq!(
-        p.slippage_bps.vs_reference,
-        sor::report::slippage_bps(p.side, p.vwap.unwrap(), p.reference)
+        o.slippage_bps.vs_reference_rate,
+        sor::report::slippage_bps(p.side, o.vwap.unwrap(), rate)
     );
     for dealer in ["dealer-a", "dealer-b", "dealer-c"] {
         assert!(venue(p, dealer).filled > Decimal::ZERO, "{dealer} is used");
@@ -116,10 +141,10 @@ fn the_shallow_pools_get_only_what_pays_after_gas() {
         "{pool:?}"
     );
     // Its all-in price (gas included) beats the worst all-in price taken elsewhere.
-    let pool_all_in = pool.all_in_px.unwrap();
+    let pool_all_in = venue_figures(p, "pool-cwusdc").unwrap().all_in_px.unwrap();
     let worst_book = ["book-x", "book-y"]
         .iter()
-        .filter_map(|b| venue(p, b).all_in_px)
+        .filter_map(|b| venue_figures(p, b).and_then(|f| f.all_in_px))
         .min()
         .unwrap();
     assert!(
@@ -293,7 +318,8 @@ qty = "300"
     let route = venue(p, "route");
     assert!(route.filled > Decimal::ZERO, "{:?}", p.venues);
     // The route's all-in (two LP fees, more gas) is still better than the book.
-    assert!(route.all_in_px.unwrap() > dec!(0.9990), "{route:?}");
+    let route_all_in = venue_figures(p, "route").unwrap().all_in_px.unwrap();
+    assert!(route_all_in > dec!(0.9990), "{route:?}");
 }
 
 #[test]

@@ -6,20 +6,31 @@
 //! of its liquidity come back after the same, and TWAP slices fall when the engine
 //! asked. Events at the same instant keep the order they were scheduled in, so a run
 //! is a pure function of the scenario and its seed.
+//!
+//! Beside the engine's state the run keeps a [`record::RunRecord`] (each fill with its
+//! time, the mid when each child was sent, the liquidity of every decision) for the
+//! benchmark and the gap analysis, and the market the scenario describes
+//! ([`prints`]: other participants' trade prints).
+
+pub mod prints;
+pub mod record;
 
 use crate::clock::{Clock, SimClock, SystemClock};
 use crate::engine::{Command, DeskReport, Engine, EngineLoop, Event};
 use crate::gate::AnyGate;
-use crate::scenario::{Scenario, ScenarioVenue};
+use crate::scenario::{BenchmarkConfig, MarketConfig, Scenario, ScenarioVenue};
 use hdrhistogram::Histogram;
 use indicatif::{ProgressBar, ProgressStyle};
+use record::{
+    CostRecord, Decision, DecisionKind, FillRecord, MidTracker, RejectRecord, RunRecord, SendRecord,
+};
 use risk::{Gate, MinimalGate};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BinaryHeap, HashMap};
 use std::time::{Duration, Instant};
-use venues::{Nanos, Side, VenueOrder};
+use venues::{Liquidity, Nanos, Side, VenueOrder, VenueReport};
 
 /// Most simulated events in one run; past it the run stops with an error.
 pub const MAX_EVENTS: u64 = 50_000_000;
@@ -93,6 +104,14 @@ pub struct RunOutcome {
     pub children_sent: u64,
     /// Wall-clock nanoseconds the engine spent per event.
     pub engine_ns: Histogram<u64>,
+    /// Fills with their times, mids, decisions and their liquidity.
+    pub record: RunRecord,
+    /// The scenario's market: calendar start and trade prints.
+    pub market: MarketConfig,
+    /// The reference-rate parameters.
+    pub benchmark: BenchmarkConfig,
+    /// The seed of the run (the prints' draws come from it too).
+    pub seed: u64,
 }
 
 struct Runner {
@@ -100,6 +119,8 @@ struct Runner {
     seq: u64,
     venues: Vec<ScenarioVenue>,
     index: HashMap<String, usize>,
+    mids: MidTracker,
+    record: RunRecord,
 }
 
 impl Runner {
@@ -118,18 +139,60 @@ impl Runner {
         Ok(())
     }
 
+    /// Gives the engine every venue's liquidity at `at`; returns what it was given.
     fn snapshot_all(
         &mut self,
         at: Nanos,
         lp: &EngineLoop<AnyGate, SimClock>,
-    ) -> Result<(), SimError> {
+    ) -> Result<Vec<Liquidity>, SimError> {
+        let mut all = Vec::with_capacity(self.venues.len() * 2);
         for v in &mut self.venues {
             for side in [Side::Sell, Side::Buy] {
-                lp.submit(Event::Liquidity(v.sim.liquidity(side, at)))
+                let liq = v.sim.liquidity(side, at);
+                self.mids.update(&liq);
+                all.push(liq.clone());
+                lp.submit(Event::Liquidity(liq))
                     .map_err(|e| SimError::Bound(e.to_string()))?;
             }
         }
-        Ok(())
+        Ok(all)
+    }
+
+    /// Keeps what a venue answered a child with, at the instant the venue decided.
+    fn record_reports(
+        &mut self,
+        order: &VenueOrder,
+        venue: usize,
+        at: Nanos,
+        reports: &[VenueReport],
+    ) {
+        let child = crate::domain::ChildId(order.client_id.clone());
+        let id = self.venues[venue].sim.id().clone();
+        for report in reports {
+            match report {
+                VenueReport::Fill { qty, px, fee, .. } => self.record.fills.push(FillRecord {
+                    child: child.clone(),
+                    venue: id.clone(),
+                    at,
+                    qty: *qty,
+                    px: *px,
+                    fee: *fee,
+                }),
+                VenueReport::FixedCost { amount } => self.record.costs.push(CostRecord {
+                    child: child.clone(),
+                    amount: *amount,
+                }),
+                VenueReport::Rejected { kind, .. } => self.record.rejects.push(RejectRecord {
+                    child: child.clone(),
+                    venue: id.clone(),
+                    at,
+                    kind: *kind,
+                    qty: order.qty,
+                    limit_px: order.limit_px,
+                }),
+                VenueReport::Ack | VenueReport::Expired { .. } => {}
+            }
+        }
     }
 }
 
@@ -141,6 +204,9 @@ pub fn run(scenario: Scenario, pace: Pace) -> Result<RunOutcome, SimError> {
         risk_limits,
         venues,
         parents,
+        market,
+        benchmark,
+        seed,
         ..
     } = scenario;
     let total_qty: Decimal = parents.iter().map(|p| p.order.qty).sum();
@@ -163,11 +229,13 @@ pub fn run(scenario: Scenario, pace: Pace) -> Result<RunOutcome, SimError> {
         seq: 0,
         venues,
         index,
+        mids: MidTracker::default(),
+        record: RunRecord::default(),
     };
     for p in parents {
         runner.push(p.at, What::Engine(Event::NewParent(p.order)))?;
     }
-    runner.snapshot_all(0, &lp)?;
+    runner.record.initial = runner.snapshot_all(0, &lp)?;
 
     let mut engine_ns = Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3)
         .map_err(|e| SimError::Bound(e.to_string()))?;
@@ -223,6 +291,17 @@ pub fn run(scenario: Scenario, pace: Pace) -> Result<RunOutcome, SimError> {
                         .ok_or_else(|| SimError::Engine(format!("unknown venue {venue}")))?;
                     let at = now + runner.venues[v].one_way;
                     children_sent += 1;
+                    let child = crate::domain::ChildId(order.client_id.clone());
+                    let mid = lp
+                        .engine()
+                        .children()
+                        .get(&child)
+                        .and_then(|c| lp.engine().parents().get(&c.parent))
+                        .and_then(|p| runner.mids.mid(&p.order.instrument));
+                    runner
+                        .record
+                        .sends
+                        .insert(child, SendRecord { at: now, mid });
                     runner.push(at, What::Arrive { venue: v, order })?;
                 }
                 Command::Cancel { venue, child } => {
@@ -232,6 +311,14 @@ pub fn run(scenario: Scenario, pace: Pace) -> Result<RunOutcome, SimError> {
                 }
                 Command::Schedule { at, event } => runner.push(at.max(now), What::Engine(event))?,
                 Command::Desk(report) => {
+                    if report.status.is_terminal() {
+                        let mid = lp
+                            .engine()
+                            .parents()
+                            .get(&report.parent)
+                            .and_then(|p| runner.mids.mid(&p.order.instrument));
+                        runner.record.end_mids.insert(report.parent.clone(), mid);
+                    }
                     if let Some(bar) = &bar {
                         filled_by_parent.insert(report.parent.0.clone(), report.cum_qty);
                         let sum: Decimal = filled_by_parent.values().copied().sum();
@@ -260,8 +347,28 @@ pub fn run(scenario: Scenario, pace: Pace) -> Result<RunOutcome, SimError> {
         match next.what {
             What::Engine(event) => {
                 // Slices and new parents route on fresh liquidity (books replenish).
-                if matches!(event, Event::SliceDue { .. } | Event::NewParent(_)) {
-                    runner.snapshot_all(next.at, &lp)?;
+                let decision = match &event {
+                    Event::NewParent(p) => Some(DecisionKind::Arrival {
+                        desk: p.desk.clone(),
+                        client_id: p.client_id.clone(),
+                        venues: p.venues.clone(),
+                    }),
+                    Event::SliceDue { parent, slice } => Some(DecisionKind::Slice {
+                        parent: parent.clone(),
+                        slice: *slice,
+                    }),
+                    _ => None,
+                };
+                if let Some(kind) = decision {
+                    let liquidity = runner.snapshot_all(next.at, &lp)?;
+                    runner.record.decisions.push(Decision {
+                        at: next.at,
+                        kind,
+                        liquidity,
+                    });
+                }
+                if let Event::Liquidity(liq) = &event {
+                    runner.mids.update(liq);
                 }
                 lp.submit(event)
                     .map_err(|e| SimError::Bound(e.to_string()))?;
@@ -270,11 +377,13 @@ pub fn run(scenario: Scenario, pace: Pace) -> Result<RunOutcome, SimError> {
                 let one_way = runner.venues[venue].one_way;
                 let sim = &mut runner.venues[venue].sim;
                 let reports = sim.execute(&order, next.at);
-                let back = next.at + sim.processing_delay() + one_way;
+                let decided = next.at + sim.processing_delay();
+                let back = decided + one_way;
                 let snapshots = [
                     sim.liquidity(Side::Sell, back),
                     sim.liquidity(Side::Buy, back),
                 ];
+                runner.record_reports(&order, venue, decided, &reports);
                 for s in snapshots {
                     runner.push(back, What::Engine(Event::Liquidity(s)))?;
                 }
@@ -300,5 +409,9 @@ pub fn run(scenario: Scenario, pace: Pace) -> Result<RunOutcome, SimError> {
         events,
         children_sent,
         engine_ns,
+        record: runner.record,
+        market,
+        benchmark,
+        seed,
     })
 }

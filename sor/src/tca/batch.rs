@@ -8,7 +8,7 @@
 use super::error::TcaError;
 use super::figures::{OrderFigures, order_figures};
 use super::parse::parse_request;
-use super::reference::{RateError, reference_rate};
+use super::reference::{RateError, ReferenceRate, reference_rate};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use std::io::{self, BufRead, Write};
@@ -79,30 +79,47 @@ fn invalid(detail: impl Into<String>) -> Answer {
     TcaError::InvalidInput(detail.into()).into()
 }
 
+impl ReferenceAnswer {
+    /// The appendix's `reference` object for a computed rate, or
+    /// `{"error": "no_eligible_trades"}`; trades too large to sum are `invalid_trade`.
+    pub fn from_rate(rate: Result<ReferenceRate, RateError>) -> Result<Self, TcaError> {
+        match rate {
+            Ok(r) => Ok(ReferenceAnswer::Rate {
+                rate: r.rate,
+                nonempty_partitions: r.nonempty_partitions(),
+                eligible_trades: r.eligible_trades,
+                partition_vwm: r
+                    .partitions
+                    .iter()
+                    .map(|p| p.vwm.map(crate::report::px))
+                    .collect(),
+                partition_trades: r.partitions.iter().map(|p| p.trades).collect(),
+            }),
+            Err(RateError::NoEligibleTrades) => Ok(ReferenceAnswer::Error {
+                error: "no_eligible_trades",
+            }),
+            Err(e @ RateError::Overflow(_)) => Err(TcaError::InvalidTrade(e.to_string())),
+        }
+    }
+
+    /// The published rate, when there is one.
+    pub fn rate(&self) -> Option<Decimal> {
+        match self {
+            ReferenceAnswer::Rate { rate, .. } => Some(*rate),
+            ReferenceAnswer::Error { .. } => None,
+        }
+    }
+}
+
 /// Computes the answer to one input line.
 pub fn compute(line: &str) -> Result<Figures, TcaError> {
     let request = parse_request(line)?;
-    let reference = match reference_rate(&request.window, &request.constituents, &request.trades) {
-        Ok(r) => ReferenceAnswer::Rate {
-            rate: r.rate,
-            nonempty_partitions: r.nonempty_partitions(),
-            eligible_trades: r.eligible_trades,
-            partition_vwm: r
-                .partitions
-                .iter()
-                .map(|p| p.vwm.map(crate::report::px))
-                .collect(),
-            partition_trades: r.partitions.iter().map(|p| p.trades).collect(),
-        },
-        Err(RateError::NoEligibleTrades) => ReferenceAnswer::Error {
-            error: "no_eligible_trades",
-        },
-        Err(e @ RateError::Overflow(_)) => return Err(TcaError::InvalidTrade(e.to_string())),
-    };
-    let rate = match &reference {
-        ReferenceAnswer::Rate { rate, .. } => Some(*rate),
-        ReferenceAnswer::Error { .. } => None,
-    };
+    let reference = ReferenceAnswer::from_rate(reference_rate(
+        &request.window,
+        &request.constituents,
+        &request.trades,
+    ))?;
+    let rate = reference.rate();
     let order = request
         .order
         .as_ref()
@@ -427,6 +444,28 @@ mod tests {
             "constituents: must be an array of venue names"
         );
         assert_eq!(out[3]["reference"]["rate"], "0.9996000000");
+    }
+
+    #[test]
+    fn a_malformed_line_is_answered_on_its_own_line_naming_the_field() {
+        // Line 2 of 3 has a trade with a size of zero and line 3 is cut short: their
+        // answers are lines 2 and 3, each naming what is wrong; line 1 is unharmed.
+        let bad_trade = SPEC.replace(
+            r#"[1556719500001, "a", "0.9996", "5"]"#,
+            r#"[1556719500001, "a", "0.9996", "0"]"#,
+        );
+        let cut = &SPEC[..SPEC.len() / 2];
+        let out = run_text(&format!("{SPEC}\n{bad_trade}\n{cut}\n"));
+        assert_eq!(out.len(), 3);
+        assert_eq!(out[0]["reference"]["rate"], "0.9996000000");
+        assert_eq!(out[1]["error"], "invalid_trade");
+        assert_eq!(out[1]["detail"], "trades[3][3]: 0 must be greater than 0");
+        assert_eq!(out[2]["error"], "invalid_input");
+        let detail = out[2]["detail"].as_str().unwrap();
+        assert!(
+            detail.starts_with("not JSON: ") && detail.contains("line 1 column"),
+            "{detail}"
+        );
     }
 
     #[test]

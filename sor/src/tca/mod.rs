@@ -11,6 +11,10 @@
 //!   implementation shortfall.
 //! - [`parse`] reads and validates one input line; [`batch`] answers it and runs the
 //!   line loop.
+//! - [`run`]: the same figures for every parent of a simulated run, from the prints of
+//!   its market and its own fills.
+//! - [`gap`]: each parent of a run against the ex-post optimal allocation and two
+//!   baselines on the liquidity that was really there.
 //!
 //! All arithmetic is exact `rust_decimal::Decimal`; every published figure is rounded
 //! once, half-to-even, and written with exactly its published number of places (the
@@ -29,8 +33,10 @@ mod arith;
 pub mod batch;
 pub mod error;
 pub mod figures;
+pub mod gap;
 pub mod parse;
 pub mod reference;
+pub mod run;
 pub mod types;
 
 pub use error::{Overflow, TcaError};

@@ -204,6 +204,37 @@ mod tests {
     }
 
     #[test]
+    fn a_print_on_every_partition_boundary_opens_the_later_partition() {
+        // One print exactly at each W0 + j·L: partition j holds it, none spills back.
+        let trades: Vec<Trade> = (0..=12)
+            .map(|j| t(j * 300_000, "a", Decimal::from(j + 1), dec!(1)))
+            .collect();
+        let r = reference_rate(&window(), &ab(), &trades).unwrap();
+        assert_eq!(r.eligible_trades, 12, "the print at W1 = W0 + 12·L is out");
+        for (j, p) in r.partitions.iter().enumerate() {
+            assert_eq!((p.trades, p.vwm), (1, Some(Decimal::from(j + 1))), "{j}");
+        }
+        // (1 + 2 + … + 12) / 12 = 6.5.
+        assert_eq!(r.rate.to_string(), "6.5000000000");
+    }
+
+    #[test]
+    fn a_tie_inside_one_partition_with_empty_ones_around_it() {
+        // Partition 5 only: 3 at 1.0004, 1 at 0.9998 and 2 at 1.0001 (sorted: 0.9998,
+        // 1.0001, 1.0004 with C = 1, 3, 6 of V = 6): 2·3 = 6 = V lands exactly on half
+        // at 1.0001, the lower candidate; the 11 empty partitions are left out.
+        let trades = [
+            t(1_500_000, "a", dec!(1.0004), dec!(3)),
+            t(1_500_001, "b", dec!(0.9998), dec!(1)),
+            t(1_799_999, "a", dec!(1.0001), dec!(2)),
+        ];
+        let r = reference_rate(&window(), &ab(), &trades).unwrap();
+        assert_eq!(r.nonempty_partitions(), 1);
+        assert_eq!(r.partitions[5].vwm, Some(dec!(1.0001)));
+        assert_eq!(r.rate.to_string(), "1.0001000000");
+    }
+
+    #[test]
     fn non_constituents_are_ignored_whatever_their_price() {
         let trades = [
             t(5, "x", dec!(100), dec!(1_000_000)),
