@@ -5,6 +5,7 @@ pub mod admin;
 pub mod algo;
 pub mod clock;
 pub mod domain;
+pub mod dst;
 pub mod engine;
 pub mod gate;
 pub mod ingress;

@@ -289,6 +289,13 @@ fn a_swap_fills_what_the_receipt_event_says_not_what_was_quoted() {
     after_trade.sell_quote(dec!(2000)).unwrap();
     let got = after_trade.query_sell_base(dec!(100)).unwrap();
     assert!(got > quoted, "{got} vs {quoted}");
+    let VenueReport::Fill { exec_id, .. } = &r[1] else {
+        panic!("{r:?}")
+    };
+    assert!(
+        exec_id.starts_with("0x"),
+        "the tx hash names the fill: {exec_id}"
+    );
     assert_eq!(
         r,
         vec![
@@ -296,7 +303,8 @@ fn a_swap_fills_what_the_receipt_event_says_not_what_was_quoted() {
             VenueReport::Fill {
                 qty: dec!(100),
                 px: got / dec!(100),
-                fee: Decimal::ZERO
+                fee: Decimal::ZERO,
+                exec_id: exec_id.clone(),
             },
             VenueReport::FixedCost {
                 amount: SWAP_GAS_ETH
@@ -318,12 +326,16 @@ fn sells_and_buys_fill_with_blocks_on_a_timer() {
         .unwrap();
     let (r, _) = reports(&env.events, "P1.1");
     let got = model.sell_base(dec!(250)).unwrap();
+    let VenueReport::Fill { exec_id, .. } = &r[1] else {
+        panic!("{r:?}")
+    };
     assert_eq!(
         r[1],
         VenueReport::Fill {
             qty: dec!(250),
             px: got / dec!(250),
-            fee: Decimal::ZERO
+            fee: Decimal::ZERO,
+            exec_id: exec_id.clone(),
         },
         "{r:?}"
     );

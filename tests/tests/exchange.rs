@@ -169,12 +169,17 @@ fn ioc_orders_fill_with_fees_and_the_rest_expires() {
         |r| matches!(r, VenueReport::Fill { qty, px, .. } if *qty == dec!(150) && *px == dec!(0.9998)),
     );
     assert_eq!(r[0], VenueReport::Ack);
+    let VenueReport::Fill { exec_id, .. } = &r[1] else {
+        panic!("{r:?}")
+    };
+    assert!(!exec_id.is_empty(), "ExecID(17) names the fill");
     assert_eq!(
         r[1],
         VenueReport::Fill {
             qty: dec!(100),
             px: dec!(0.9999),
-            fee: dec!(100) * dec!(0.9999) * dec!(0.0002)
+            fee: dec!(100) * dec!(0.9999) * dec!(0.0002),
+            exec_id: exec_id.clone(),
         }
     );
     assert!(matches!(r[2], VenueReport::Fill { qty, .. } if qty == dec!(150)));

@@ -525,14 +525,20 @@ fn rfq_link_sends_ack_then_fill() {
     assert_eq!(link.id().as_str(), "dealer-a");
     link.send(child("P1.1", Side::Sell, dec!(1000000), dec!(0.999)))
         .unwrap();
+    let r = reports(&rx, "P1.1");
+    let VenueReport::Fill { exec_id, .. } = &r[1] else {
+        panic!("{r:?}")
+    };
+    assert!(!exec_id.is_empty(), "the dealer's trade id names the fill");
     assert_eq!(
-        reports(&rx, "P1.1"),
+        r,
         vec![
             VenueReport::Ack,
             VenueReport::Fill {
                 qty: dec!(1000000),
                 px: dec!(0.9998),
                 fee: dec!(99.98),
+                exec_id: exec_id.clone(),
             }
         ]
     );
@@ -628,14 +634,19 @@ fn rfq_link_reconciles_a_lost_answer_with_a_trade_lookup() {
     let link = RfqLink::start(config, rt.handle().clone(), tx).unwrap();
     link.send(child("P4.1", Side::Sell, dec!(100), dec!(0.999)))
         .unwrap();
+    let r = reports(&rx, "P4.1");
+    let VenueReport::Fill { exec_id, .. } = &r[1] else {
+        panic!("{r:?}")
+    };
     assert_eq!(
-        reports(&rx, "P4.1"),
+        r,
         vec![
             VenueReport::Ack,
             VenueReport::Fill {
                 qty: dec!(100),
                 px: dec!(0.9998),
                 fee: dec!(0),
+                exec_id: exec_id.clone(),
             }
         ]
     );

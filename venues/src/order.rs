@@ -53,6 +53,11 @@ pub enum VenueReport {
         px: Decimal,
         /// Fee charged, in the venue instrument's quote asset.
         fee: Decimal,
+        /// The venue's id for this execution (FIX ExecID, an RFQ trade id, a chain
+        /// transaction hash): the same execution reported twice carries the same id,
+        /// so the engine applies it once. Empty when the venue gave none (then it
+        /// cannot be told from a second fill and is never deduplicated).
+        exec_id: String,
     },
     /// A fixed cost was charged for the child (gas for a swap, filled or reverted), in
     /// the venue's fixed-cost asset.

@@ -198,6 +198,7 @@ mod tests {
                     qty: Decimal::new(12345678, 2),
                     px: Decimal::new(99991, 5),
                     fee: Decimal::new(185, 2),
+                    exec_id: "book-x-x42".into(),
                 },
             },
             Event::Venue {

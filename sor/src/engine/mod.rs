@@ -137,6 +137,10 @@ pub struct Engine<G> {
     kill_seen: u64,
     /// Ramp stage moves the gate reported, for the log and the report.
     stage_changes: Vec<String>,
+    /// The venue execution ids applied to each child (a repeated one is a duplicate).
+    exec_ids: HashMap<ChildId, Vec<String>>,
+    /// Duplicate fills ignored.
+    duplicate_fills: u64,
 }
 
 impl<G: PreTradeGate> Engine<G> {
@@ -156,6 +160,8 @@ impl<G: PreTradeGate> Engine<G> {
             approvals: HashMap::new(),
             kill_seen: 0,
             stage_changes: Vec::new(),
+            exec_ids: HashMap::new(),
+            duplicate_fills: 0,
         }
     }
 
@@ -195,6 +201,19 @@ impl<G: PreTradeGate> Engine<G> {
             Event::Venue { child, report } => self.on_venue(now, &child, report, out),
             Event::SliceDue { parent, slice } => self.on_slice_due(now, &parent, slice, out),
         }
+    }
+
+    /// Whether a fill with venue execution id `exec_id` was applied to `child` (what a
+    /// reconciliation after a reconnect or a restart asks before feeding a fill).
+    pub fn has_exec(&self, child: &ChildId, exec_id: &str) -> bool {
+        self.exec_ids
+            .get(child)
+            .is_some_and(|ids| ids.iter().any(|e| e == exec_id))
+    }
+
+    /// How many duplicate fills (a child's execution id seen before) were ignored.
+    pub fn duplicate_fills(&self) -> u64 {
+        self.duplicate_fills
     }
 
     /// The ramp stage moves the gate made, in order.
@@ -705,6 +724,19 @@ impl<G: PreTradeGate> Engine<G> {
         report: VenueReport,
         out: &mut Vec<Command>,
     ) -> Result<(), EngineError> {
+        if !self.children.contains_key(child_id) {
+            return Err(EngineError::UnknownChild(child_id.clone()));
+        }
+        // A venue may report one execution twice (a resend after a reconnect, a
+        // reconciliation overlapping a late report): the second changes nothing.
+        if let VenueReport::Fill { exec_id, qty, .. } = &report
+            && !exec_id.is_empty()
+            && self.has_exec(child_id, exec_id)
+        {
+            self.duplicate_fills += 1;
+            tracing::warn!(child = %child_id, %exec_id, %qty, "duplicate fill ignored");
+            return Ok(());
+        }
         let child = self
             .children
             .get_mut(child_id)
@@ -720,8 +752,19 @@ impl<G: PreTradeGate> Engine<G> {
         let mut outcome = ChildOutcome::NoFill;
         match report {
             VenueReport::Ack => child.ack().map_err(EngineError::Refused)?,
-            VenueReport::Fill { qty, px, fee } => {
+            VenueReport::Fill {
+                qty,
+                px,
+                fee,
+                exec_id,
+            } => {
                 let status = child.fill(qty, px, fee).map_err(EngineError::Refused)?;
+                if !exec_id.is_empty() {
+                    self.exec_ids
+                        .entry(child_id.clone())
+                        .or_default()
+                        .push(exec_id);
+                }
                 let venue_net = match child.side {
                     Side::Sell => qty * px - fee,
                     Side::Buy => qty * px + fee,

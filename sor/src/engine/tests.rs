@@ -152,6 +152,7 @@ fn fill_all(
                     qty: *qty,
                     px: *px,
                     fee: Decimal::ZERO,
+                    exec_id: format!("{id}-e1"),
                 },
             },
             out,
@@ -182,6 +183,96 @@ fn expire_resends(e: &mut Engine<MinimalGate>, out: &mut Vec<Command>) {
         out.retain(|c| !matches!(c, Command::Send { order, .. } if again.iter().any(|a| a.1 == order.client_id)));
     }
     panic!("the engine kept re-routing");
+}
+
+/// A parent of 200 routed on [`market`]; returns its first child's id and limit price.
+fn first_child(e: &mut Engine<MinimalGate>) -> (ChildId, Decimal) {
+    market(e);
+    let mut out = Vec::new();
+    e.handle(
+        0,
+        Event::NewParent(sell(dec!(200), None, Strategy::Sweep)),
+        &mut out,
+    )
+    .unwrap();
+    let (_, id, _, px) = sends(&out)[0].clone();
+    (ChildId(id), px)
+}
+
+fn fill_event(child: &ChildId, qty: Decimal, px: Decimal, exec_id: &str) -> Event {
+    Event::Venue {
+        child: child.clone(),
+        report: VenueReport::Fill {
+            qty,
+            px,
+            fee: Decimal::ZERO,
+            exec_id: exec_id.into(),
+        },
+    }
+}
+
+#[test]
+fn a_fill_reported_twice_counts_once_and_reaches_the_desk_once() {
+    let mut e = engine(MinimalLimits::default());
+    let (child, px) = first_child(&mut e);
+    let mut out = Vec::new();
+    e.handle(SEC, fill_event(&child, dec!(10), px, "x1"), &mut out)
+        .unwrap();
+    // The venue resends the same execution (same ExecID): nothing changes.
+    e.handle(2 * SEC, fill_event(&child, dec!(10), px, "x1"), &mut out)
+        .unwrap();
+    let fills: Vec<_> = desk(&out)
+        .into_iter()
+        .filter(|r| matches!(r.event, DeskEvent::Fill { .. }))
+        .collect();
+    assert_eq!(fills.len(), 1, "{fills:?}");
+    assert_eq!(fills[0].cum_qty, dec!(10));
+    assert_eq!(e.children()[&child].filled(), dec!(10));
+    assert_eq!(
+        e.parents().values().next().unwrap().order.filled(),
+        dec!(10)
+    );
+    assert_eq!(e.duplicate_fills(), 1);
+    assert!(e.has_exec(&child, "x1"));
+    assert!(!e.has_exec(&child, "x2"));
+}
+
+#[test]
+fn two_executions_with_their_own_ids_both_count() {
+    let mut e = engine(MinimalLimits::default());
+    let (child, px) = first_child(&mut e);
+    let mut out = Vec::new();
+    e.handle(SEC, fill_event(&child, dec!(10), px, "x1"), &mut out)
+        .unwrap();
+    e.handle(SEC, fill_event(&child, dec!(10), px, "x2"), &mut out)
+        .unwrap();
+    assert_eq!(e.children()[&child].filled(), dec!(20));
+    assert_eq!(e.duplicate_fills(), 0);
+}
+
+#[test]
+fn a_fill_without_an_exec_id_is_never_taken_for_a_duplicate() {
+    let mut e = engine(MinimalLimits::default());
+    let (child, px) = first_child(&mut e);
+    let mut out = Vec::new();
+    e.handle(SEC, fill_event(&child, dec!(10), px, ""), &mut out)
+        .unwrap();
+    e.handle(SEC, fill_event(&child, dec!(10), px, ""), &mut out)
+        .unwrap();
+    assert_eq!(e.children()[&child].filled(), dec!(20));
+    assert_eq!(e.duplicate_fills(), 0);
+}
+
+#[test]
+fn a_duplicate_for_an_unknown_child_is_still_an_unknown_child() {
+    let mut e = engine(MinimalLimits::default());
+    let (_, px) = first_child(&mut e);
+    let mut out = Vec::new();
+    let ghost = ChildId("P9.1".into());
+    assert_eq!(
+        e.handle(SEC, fill_event(&ghost, dec!(1), px, "x1"), &mut out),
+        Err(EngineError::UnknownChild(ghost))
+    );
 }
 
 #[test]
@@ -479,6 +570,7 @@ fn twap_slices_fall_on_schedule_and_leftovers_roll_over() {
                 qty: dec!(10),
                 px: first.3,
                 fee: Decimal::ZERO,
+                exec_id: "e1".into(),
             },
         },
         &mut out,
@@ -562,6 +654,7 @@ fn cancel_stops_new_children_and_ends_when_working_ones_are_done() {
                 qty: q0,
                 px: px0,
                 fee: Decimal::ZERO,
+                exec_id: "e1".into(),
             },
         },
         &mut out,
@@ -639,6 +732,7 @@ fn reports_for_unknown_children_or_past_a_childs_size_are_refused() {
                 qty: qty + dec!(1),
                 px,
                 fee: Decimal::ZERO,
+                exec_id: "e-over".into(),
             },
         },
         &mut out,
@@ -719,11 +813,11 @@ proptest! {
             let result = match a {
                 Answer::Fill(pct) => {
                     let f = (q * Decimal::from(pct) / dec!(100)).round_dp(2).max(dec!(0.01)).min(q - filled);
-                    let r = e.handle(t, Event::Venue { child, report: VenueReport::Fill { qty: f, px, fee: Decimal::ZERO } }, &mut out);
+                    let r = e.handle(t, Event::Venue { child, report: VenueReport::Fill { qty: f, px, fee: Decimal::ZERO, exec_id: format!("e{t}") } }, &mut out);
                     if r.is_ok() { open[i].2 += f; if open[i].2 == q { open.remove(i); } }
                     r
                 }
-                Answer::Overfill => e.handle(t, Event::Venue { child, report: VenueReport::Fill { qty: q - filled + dec!(1), px, fee: Decimal::ZERO } }, &mut out),
+                Answer::Overfill => e.handle(t, Event::Venue { child, report: VenueReport::Fill { qty: q - filled + dec!(1), px, fee: Decimal::ZERO, exec_id: format!("e{t}") } }, &mut out),
                 Answer::Reject => {
                     let r = e.handle(t, Event::Venue { child, report: VenueReport::Rejected { kind: RejectKind::LastLook, reason: "x".into() } }, &mut out);
                     if r.is_ok() { open.remove(i); }

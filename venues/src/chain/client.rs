@@ -1018,6 +1018,7 @@ impl Executor<'_> {
                 qty,
                 px: amount / qty,
                 fee: Decimal::ZERO,
+                exec_id: hash.to_string(),
             },
         ];
         out.extend(gas);

@@ -32,6 +32,8 @@ pub struct BookSim {
     bids: Vec<Level>,
     asks: Vec<Level>,
     last_refill: Option<Nanos>,
+    /// Executions so far (names the next one's ExecID).
+    execs: u64,
 }
 
 impl BookSim {
@@ -42,6 +44,7 @@ impl BookSim {
             asks: config.asks.clone(),
             config,
             last_refill: None,
+            execs: 0,
         }
     }
 
@@ -142,10 +145,12 @@ impl VenueSim for BookSim {
             }
             level.qty -= take;
             left -= take;
+            self.execs += 1;
             reports.push(VenueReport::Fill {
                 qty: take,
                 px: level.px,
                 fee: take * level.px * fee_rate,
+                exec_id: format!("{}-x{}", self.config.id, self.execs),
             });
         }
         if !left.is_zero() {

@@ -85,14 +85,21 @@ pub(crate) fn least_input_for(
 }
 
 /// What a venue reports for an on-chain swap that went through: the whole size at the
-/// received amount, then the gas.
-pub(crate) fn swap_filled(qty: Decimal, amount: Decimal, gas: Decimal) -> Vec<VenueReport> {
+/// received amount, then the gas. `exec_id` names the swap (a transaction hash on a
+/// real chain).
+pub(crate) fn swap_filled(
+    qty: Decimal,
+    amount: Decimal,
+    gas: Decimal,
+    exec_id: String,
+) -> Vec<VenueReport> {
     vec![
         VenueReport::Ack,
         VenueReport::Fill {
             qty,
             px: amount / qty,
             fee: Decimal::ZERO,
+            exec_id,
         },
         VenueReport::FixedCost { amount: gas },
     ]
@@ -174,8 +181,10 @@ impl<M: PoolMath> PoolSim<M> {
         })
     }
 
-    fn filled(&self, qty: Decimal, amount: Decimal) -> Vec<VenueReport> {
-        swap_filled(qty, amount, self.config.gas_cost)
+    /// One swap per child: the venue and the child's id name it.
+    fn filled(&self, order: &VenueOrder, qty: Decimal, amount: Decimal) -> Vec<VenueReport> {
+        let exec_id = format!("{}-swap-{}", self.config.id, order.client_id);
+        swap_filled(qty, amount, self.config.gas_cost, exec_id)
     }
 
     fn revert(&self, reason: String) -> Vec<VenueReport> {
@@ -231,7 +240,7 @@ impl<M: PoolMath + Send> VenueSim for PoolSim<M> {
         match order.side {
             Side::Sell => match self.math.query_sell_base(order.qty) {
                 Ok(out) if out >= guard => match self.math.sell_base(order.qty) {
-                    Ok(out) => self.filled(order.qty, out),
+                    Ok(out) => self.filled(order, order.qty, out),
                     Err(e) => self.revert(e.to_string()),
                 },
                 Ok(out) => self.revert(format!("min receive {guard} not met: {out}")),
@@ -241,7 +250,7 @@ impl<M: PoolMath + Send> VenueSim for PoolSim<M> {
                 Ok(pay) if pay <= guard => match self.math.sell_quote(pay) {
                     // Exact-output is emulated by paying the least that buys at least
                     // `qty`; dust above `qty` stays in the wallet and is not counted.
-                    Ok(_got) => self.filled(order.qty, pay),
+                    Ok(_got) => self.filled(order, order.qty, pay),
                     Err(e) => self.revert(e.to_string()),
                 },
                 Ok(pay) => self.revert(format!("max pay {guard} exceeded: {pay}")),

@@ -53,6 +53,8 @@ pub struct RfqDealerSim {
     rng: ChaCha8Rng,
     traded: Decimal,
     next_quote: u64,
+    /// Trades done (names the next one's trade id).
+    trades: u64,
 }
 
 impl RfqDealerSim {
@@ -63,6 +65,7 @@ impl RfqDealerSim {
             config,
             traded: Decimal::ZERO,
             next_quote: 1,
+            trades: 0,
         }
     }
 
@@ -125,10 +128,13 @@ impl RfqDealerSim {
             };
         }
         self.traded += quote.qty;
+        self.trades += 1;
         VenueReport::Fill {
             qty: quote.qty,
             px: quote.px,
             fee: Decimal::ZERO,
+            // The trade id, numbered as the dealer server numbers its trades.
+            exec_id: format!("{}-t{}", self.config.id, self.trades),
         }
     }
 }

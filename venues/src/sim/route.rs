@@ -112,8 +112,10 @@ impl RouteSim {
         swap_reverted(reason, self.config.gas_cost)
     }
 
-    fn filled(&self, qty: Decimal, amount: Decimal) -> Vec<VenueReport> {
-        swap_filled(qty, amount, self.config.gas_cost)
+    /// One transaction per child: the venue and the child's id name it.
+    fn filled(&self, order: &VenueOrder, qty: Decimal, amount: Decimal) -> Vec<VenueReport> {
+        let exec_id = format!("{}-swap-{}", self.config.id, order.client_id);
+        swap_filled(qty, amount, self.config.gas_cost, exec_id)
     }
 }
 
@@ -170,7 +172,7 @@ impl VenueSim for RouteSim {
         match order.side {
             Side::Sell => match self.through(order.qty, true) {
                 Ok(out) if out >= guard => match self.swap_through(order.qty, true) {
-                    Ok(out) => self.filled(order.qty, out),
+                    Ok(out) => self.filled(order, order.qty, out),
                     Err(e) => self.revert(e.to_string()),
                 },
                 Ok(out) => self.revert(format!("min receive {guard} not met: {out}")),
@@ -184,7 +186,7 @@ impl VenueSim for RouteSim {
                     .map_or(0, |h| h.input_decimals(false));
                 match least_input_for(order.qty, dp, |pay| self.through(pay, false)) {
                     Ok(pay) if pay <= guard => match self.swap_through(pay, false) {
-                        Ok(_) => self.filled(order.qty, pay),
+                        Ok(_) => self.filled(order, order.qty, pay),
                         Err(e) => self.revert(e.to_string()),
                     },
                     Ok(pay) => self.revert(format!("max pay {guard} exceeded: {pay}")),
