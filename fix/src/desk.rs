@@ -16,12 +16,14 @@ use crate::{FieldError, value};
 
 mod acceptor;
 mod exec_report;
+mod outbox;
 mod requests;
 
 pub use acceptor::{
     DeskApp, DeskDirectory, DeskHandler, DeskLogin, DeskRequest, ExecIds, LogonRefusal, Refusal,
 };
 pub use exec_report::{ExecReport, ExecType, OrdStatus};
+pub use outbox::{DEFAULT_OUTBOX_CAPACITY, DeskMessage, DeskOutbox, OutboxError, WriterStats};
 pub use requests::{
     BusinessReject, CancelReject, CancelRequest, CxlRejReason, StatusRequest, parse_cancel,
     parse_status,

@@ -8,6 +8,7 @@
 //! thread drains. A full queue blocks the adapter (back-pressure), never drops.
 
 use crate::{Liquidity, VenueId, VenueOrder, VenueReport};
+use rust_decimal::Decimal;
 
 /// Something a venue adapter tells the engine.
 #[derive(Debug, Clone, PartialEq)]
@@ -94,4 +95,22 @@ pub trait VenueLink: Send + Sync {
     fn send(&self, order: VenueOrder) -> Result<(), LinkError>;
     /// Asks the venue to cancel a working child.
     fn cancel(&self, client_id: &str) -> Result<(), LinkError>;
+    /// After a restart: asks the venue for the true state of a child the journal shows
+    /// still working, of which the engine knows `known_filled` base units for
+    /// `known_gross` quote units. What the engine missed comes back as
+    /// [`LinkEvent::Report`]s (the missing fill, then the child's end), each fill counted
+    /// once however the venue's answer and its session's resends interleave. Adapters
+    /// that cannot ask say so, and the operator is told to check the venue.
+    fn reconcile(
+        &self,
+        client_id: &str,
+        known_filled: Decimal,
+        known_gross: Decimal,
+    ) -> Result<(), LinkError> {
+        let _ = (client_id, known_filled, known_gross);
+        Err(LinkError::Unsupported {
+            venue: self.id().clone(),
+            what: "reconcile a child after a restart".into(),
+        })
+    }
 }

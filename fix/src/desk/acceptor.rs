@@ -11,13 +11,13 @@
 
 use quickfix::{
     ApplicationCallback, FieldMap, Message, MsgFromAdminError, MsgFromAppError, SessionId,
-    send_to_target,
 };
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
+use super::outbox::{DeskMessage, DeskOutbox};
 use super::requests::{BusinessReject, CancelReject, CxlRejReason};
 use super::{
     CancelRequest, ExecReport, ExecType, NewOrder, OrdStatus, Side, StatusRequest, parse_cancel,
@@ -158,6 +158,7 @@ pub struct DeskApp<H> {
     directory: DeskDirectory,
     handler: H,
     exec_ids: std::sync::Arc<ExecIds>,
+    outbox: std::sync::Arc<DeskOutbox>,
 }
 
 impl<H> std::fmt::Debug for DeskApp<H> {
@@ -170,17 +171,25 @@ impl<H> std::fmt::Debug for DeskApp<H> {
 
 impl<H: DeskHandler> DeskApp<H> {
     /// An application admitting `directory`'s desks and handing requests to `handler`.
-    pub fn new(directory: DeskDirectory, handler: H, exec_ids: std::sync::Arc<ExecIds>) -> Self {
+    /// Its own answers (rejects) go out through `outbox`, never from QuickFIX's
+    /// reading thread, so a desk blocked writing to us can never block our reading.
+    pub fn new(
+        directory: DeskDirectory,
+        handler: H,
+        exec_ids: std::sync::Arc<ExecIds>,
+        outbox: std::sync::Arc<DeskOutbox>,
+    ) -> Self {
         Self {
             directory,
             handler,
             exec_ids,
+            outbox,
         }
     }
 
-    fn reply(&self, msg: Result<Message, quickfix::QuickFixError>, session: &SessionId) {
-        let sent = msg.and_then(|m| send_to_target(m, session));
-        if let Err(e) = sent {
+    fn reply(&self, msg: DeskMessage, session: &SessionId) {
+        let desk = session.get_target_comp_id().unwrap_or_default();
+        if let Err(e) = self.outbox.send(&desk, msg) {
             tracing::error!(session = %session.to_repr(), "could not answer the desk: {e}");
         }
     }
@@ -212,7 +221,7 @@ impl<H: DeskHandler> DeskApp<H> {
             }),
             text: Some(text),
         };
-        self.reply(report.to_message(), session);
+        self.reply(DeskMessage::Exec(report), session);
     }
 
     /// A NewOrderSingle that broke a field rule: an ExecutionReport reject built
@@ -272,7 +281,7 @@ impl<H: DeskHandler> DeskApp<H> {
             reason,
             text,
         };
-        self.reply(reject.to_message(), session);
+        self.reply(DeskMessage::BusinessReject(reject), session);
     }
 }
 
@@ -345,7 +354,7 @@ impl<H: DeskHandler> ApplicationCallback for DeskApp<H> {
                             text: refusal.to_string(),
                             transact_time: utc_now(),
                         };
-                        self.reply(reject.to_message(), session);
+                        self.reply(DeskMessage::CancelReject(reject), session);
                     }
                 }
                 Err(e) => self.business_reject(msg, "F", 0, e.to_string(), session),

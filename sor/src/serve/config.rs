@@ -6,11 +6,14 @@
 //! (so the gateway starts the same from any working directory); `data_dir` is
 //! relative to the working directory (each run keeps its FIX stores where it runs).
 
+use super::durable::JournalSettings;
+use crate::journal::FsyncPolicy;
 use fix::auth::PasswordHash;
 use fix::desk::{DeskDirectory, DeskLogin};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// A configuration the gateway cannot start with, naming the field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -36,6 +39,97 @@ struct File {
     desks: BTreeMap<String, DeskFile>,
     #[serde(default)]
     venues: BTreeMap<String, VenueConnect>,
+    #[serde(default)]
+    journal: JournalFile,
+}
+
+/// `[journal]`: where and how the gateway journals its inputs.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JournalFile {
+    #[serde(default = "default_true")]
+    enabled: bool,
+    dir: Option<PathBuf>,
+    #[serde(default = "default_fsync")]
+    fsync: String,
+    #[serde(default = "default_group_max_delay_us")]
+    group_max_delay_us: u64,
+    #[serde(default = "default_group_max_records")]
+    group_max_records: usize,
+    #[serde(default = "default_segment_mb")]
+    segment_mb: u64,
+}
+
+impl Default for JournalFile {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            dir: None,
+            fsync: default_fsync(),
+            group_max_delay_us: default_group_max_delay_us(),
+            group_max_records: default_group_max_records(),
+            segment_mb: default_segment_mb(),
+        }
+    }
+}
+
+fn default_true() -> bool {
+    true
+}
+fn default_fsync() -> String {
+    "group".into()
+}
+fn default_group_max_delay_us() -> u64 {
+    1000
+}
+fn default_group_max_records() -> usize {
+    256
+}
+fn default_segment_mb() -> u64 {
+    64
+}
+
+impl JournalFile {
+    fn settings(self, data_dir: &Path) -> Result<Option<JournalSettings>, ConfigError> {
+        if !self.enabled {
+            return Ok(None);
+        }
+        let fsync = match self.fsync.as_str() {
+            "each" => FsyncPolicy::EachRecord,
+            "group" => {
+                if !(1..=1_000_000).contains(&self.group_max_delay_us) {
+                    return Err(ConfigError(
+                        "journal.group_max_delay_us: must be between 1 and 1000000".into(),
+                    ));
+                }
+                if !(1..=1_000_000).contains(&self.group_max_records) {
+                    return Err(ConfigError(
+                        "journal.group_max_records: must be between 1 and 1000000".into(),
+                    ));
+                }
+                FsyncPolicy::Group {
+                    max_delay: Duration::from_micros(self.group_max_delay_us),
+                    max_records: self.group_max_records,
+                }
+            }
+            "none" => FsyncPolicy::Never,
+            other => {
+                return Err(ConfigError(format!(
+                    "journal.fsync: must be \"each\", \"group\" or \"none\", got {other:?}"
+                )));
+            }
+        };
+        if !(1..=4096).contains(&self.segment_mb) {
+            return Err(ConfigError(
+                "journal.segment_mb: must be between 1 and 4096".into(),
+            ));
+        }
+        Ok(Some(JournalSettings {
+            dir: self.dir.unwrap_or_else(|| data_dir.join("journal")),
+            fsync,
+            segment_bytes: self.segment_mb * 1024 * 1024,
+        }))
+    }
 }
 
 /// How the gateway reaches one real venue of the market file (one of the three).
@@ -202,6 +296,8 @@ pub struct GatewayConfig {
     pub risk: Option<RiskSetup>,
     /// How to reach each real venue, by venue id (`--sim` starts simulators for the rest).
     pub venues: BTreeMap<String, VenueConnect>,
+    /// The input journal; `None` when `[journal] enabled = false` (nothing survives a crash).
+    pub journal: Option<JournalSettings>,
 }
 
 impl GatewayConfig {
@@ -312,9 +408,11 @@ impl GatewayConfig {
             audit_log: g.data_dir.join(&g.audit_log),
             reload_ms: g.reload_ms,
         });
+        let journal = file.journal.settings(&g.data_dir)?;
         Ok(Self {
             comp_id: g.comp_id,
             port: g.port,
+            journal,
             data_dir: g.data_dir,
             market: base.join(g.market),
             on_shutdown: g.on_shutdown,
@@ -356,6 +454,32 @@ password_hash = "sha256$s$8d969eef6ecad3c29a3a629280e686cf0c3f5d5a86aff3ca12020c
         assert_eq!(c.desks.comp_ids(), vec!["DESK1", "DESK2"]);
         assert!(c.desks.check("DESK1", None, None).is_ok());
         assert!(c.desks.check("DESK2", None, None).is_err());
+    }
+
+    #[test]
+    fn the_journal_is_on_by_default_under_the_data_dir_and_its_fields_are_checked() {
+        let c = GatewayConfig::parse(OK, Path::new("/etc/sor")).unwrap();
+        let j = c.journal.unwrap();
+        assert_eq!(j.dir, Path::new("sor-data/journal"));
+        assert!(matches!(j.fsync, FsyncPolicy::Group { .. }));
+        let off = format!("{OK}\n[journal]\nenabled = false\n");
+        assert!(
+            GatewayConfig::parse(&off, Path::new("."))
+                .unwrap()
+                .journal
+                .is_none()
+        );
+        for (extra, want) in [
+            ("fsync = \"sometimes\"", "journal.fsync: must be"),
+            ("group_max_delay_us = 0", "journal.group_max_delay_us"),
+            ("group_max_records = 0", "journal.group_max_records"),
+            ("segment_mb = 0", "journal.segment_mb"),
+            ("fsyncs = \"each\"", "unknown field `fsyncs`"),
+        ] {
+            let text = format!("{OK}\n[journal]\n{extra}\n");
+            let err = GatewayConfig::parse(&text, Path::new(".")).unwrap_err();
+            assert!(err.0.contains(want), "{extra}: {err}");
+        }
     }
 
     #[test]

@@ -12,17 +12,17 @@ use crate::clock::{Clock, SystemClock};
 use crate::domain::{ChildId, ParentId};
 use crate::engine::{Command, DeskEvent, DeskReport, Engine, Event, NewParent};
 use crate::ingress;
+use crate::serve::durable::{Durable, Entry, Recovery};
 use crossbeam_channel::{Receiver, never, select};
 use fix::desk::{
-    CancelReject, CancelRequest, CxlRejReason, ExecIds, ExecReport, ExecType, OrdStatus,
-    StatusRequest,
+    CancelReject, CancelRequest, CxlRejReason, DeskMessage, DeskOutbox, ExecIds, ExecReport,
+    ExecType, OrdStatus, StatusRequest,
 };
 use hdrhistogram::Histogram;
-use quickfix::{Message, QuickFixError, SessionId, send_to_target};
 use risk::PreTradeGate;
 use rust_decimal::Decimal;
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{BinaryHeap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use venues::{LinkEvent, Nanos, RejectKind, VenueId, VenueLink, VenueReport};
@@ -31,6 +31,14 @@ use venues::{LinkEvent, Nanos, RejectKind, VenueId, VenueLink, VenueReport};
 const MAX_TIMERS: usize = 100_000;
 /// Most events one input may cascade into (link refusals fed back, timers due now).
 const MAX_CASCADE: usize = 10_000;
+/// Longest a restarted gateway holds new work while its venues answer for the children
+/// that were working at the crash.
+const RECONCILE_WAIT: Duration = Duration::from_secs(10);
+/// Most effects waiting for one journal commit; past it the batch is flushed early.
+const MAX_EFFECTS: usize = 4096;
+/// Most further inputs taken off the queues, when already waiting, into one batch
+/// (one journal commit).
+const MAX_BATCH: usize = 64;
 
 /// A desk request, decoded and mapped, waiting for the engine thread.
 #[derive(Debug)]
@@ -63,6 +71,8 @@ pub enum Inbound {
 pub enum Control {
     /// The risk gate changed under the engine (admin API, limits file): apply it now.
     Wake,
+    /// The desk acceptor is up: the status reports recovery prepared can go out.
+    DesksReady,
     /// Stop: cancel open parents first when `cancel_open` is set, waiting at most `grace`.
     Shutdown {
         /// Cancel every open parent before stopping.
@@ -85,6 +95,8 @@ pub struct Hops {
     pub parent_to_first_child: Histogram<u64>,
     /// Building and sending one ExecutionReport to a desk.
     pub desk_send: Histogram<u64>,
+    /// Committing the journal before an input's effects leave the process.
+    pub journal_commit: Histogram<u64>,
 }
 
 impl Hops {
@@ -99,6 +111,7 @@ impl Hops {
             venue_send: h(),
             parent_to_first_child: h(),
             desk_send: h(),
+            journal_commit: h(),
         }
     }
 
@@ -120,6 +133,7 @@ impl Hops {
             line("venue send", &self.venue_send),
             line("parent → first child", &self.parent_to_first_child),
             line("desk report send", &self.desk_send),
+            line("journal commit", &self.journal_commit),
         ]
         .join("\n")
     }
@@ -141,6 +155,18 @@ pub struct CoreSummary {
     pub hops: Hops,
     /// The fatal error that stopped it, if any.
     pub fatal: Option<String>,
+}
+
+impl CoreSummary {
+    /// The summary of an engine thread that never ran.
+    pub fn failed(why: &str) -> Self {
+        Self {
+            open_parents: Vec::new(),
+            cancelled_on_shutdown: 0,
+            hops: Hops::new(),
+            fatal: Some(why.to_owned()),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -172,8 +198,7 @@ pub struct Core<G> {
     engine: Engine<G>,
     clock: SystemClock,
     links: HashMap<VenueId, Box<dyn VenueLink>>,
-    comp_id: String,
-    sessions: HashMap<String, SessionId>,
+    outbox: Arc<DeskOutbox>,
     by_client: HashMap<(String, String), ParentId>,
     pending_cancel: HashMap<ParentId, CancelRequest>,
     timers: BinaryHeap<Reverse<Timer>>,
@@ -182,6 +207,17 @@ pub struct Core<G> {
     hops: Hops,
     out: Vec<Command>,
     trade_prints: u64,
+    durable: Option<Durable>,
+    /// Children asked for at their venues after a restart, not yet settled.
+    reconciling: std::collections::HashSet<ChildId>,
+    /// Until when new desk requests and timers wait for `reconciling`.
+    reconcile_until: Option<Instant>,
+    /// What applied inputs asked of the outside world, waiting for the journal commit;
+    /// a Send carries when its parent arrived (for the hop histogram).
+    effects: Vec<(Command, Option<Instant>)>,
+    /// Status reports for the desks' open parents after a restart, sent once the desk
+    /// acceptor is up.
+    recovered_status: Vec<(String, ExecReport)>,
 }
 
 impl<G: PreTradeGate> Core<G> {
@@ -190,15 +226,15 @@ impl<G: PreTradeGate> Core<G> {
         engine: Engine<G>,
         clock: SystemClock,
         links: Vec<Box<dyn VenueLink>>,
-        comp_id: String,
+        outbox: Arc<DeskOutbox>,
         exec_ids: Arc<ExecIds>,
+        durable: Option<Durable>,
     ) -> Self {
         Self {
             engine,
             clock,
             links: links.into_iter().map(|l| (l.id().clone(), l)).collect(),
-            comp_id,
-            sessions: HashMap::new(),
+            outbox,
             by_client: HashMap::new(),
             pending_cancel: HashMap::new(),
             timers: BinaryHeap::new(),
@@ -207,7 +243,166 @@ impl<G: PreTradeGate> Core<G> {
             hops: Hops::new(),
             out: Vec::new(),
             trade_prints: 0,
+            durable,
+            reconciling: std::collections::HashSet::new(),
+            reconcile_until: None,
+            effects: Vec::new(),
+            recovered_status: Vec::new(),
         }
+    }
+
+    /// Whether new work waits: after a restart nothing new is sent until every child
+    /// that was working has been settled with its venue (or `RECONCILE_WAIT` passed).
+    fn reconcile_gate(&mut self) -> bool {
+        let Some(until) = self.reconcile_until else {
+            return false;
+        };
+        let children = self.engine.children();
+        self.reconciling
+            .retain(|c| children.get(c).is_some_and(|c| !c.status().is_terminal()));
+        if self.reconciling.is_empty() {
+            tracing::info!("reconciliation done: taking new requests");
+            self.reconcile_until = None;
+            return false;
+        }
+        if Instant::now() >= until {
+            tracing::error!(
+                children = ?self.reconciling,
+                "reconciliation not answered in time: taking new requests; check these children at their venues"
+            );
+            self.reconciling.clear();
+            self.reconcile_until = None;
+            return false;
+        }
+        true
+    }
+
+    /// Replays the journal's `recovery` into the engine (which must be fresh), before
+    /// any new input: the parents, children, risk usage and pending timers come back as
+    /// they were. Nothing is sent while replaying; afterwards every open parent's desk
+    /// is sent its true state (an unsolicited status report), and each child that was
+    /// still working is asked for at its venue. Returns how many events were replayed.
+    pub fn recover(&mut self, recovery: &Recovery) -> Result<u64, String> {
+        let mut n = 0u64;
+        for (at, event) in &recovery.events {
+            self.replay(*at, event.clone())?;
+            n += 1;
+        }
+        if n == 0 {
+            return Ok(0);
+        }
+        let now = self.clock.now();
+        if let Some(d) = &mut self.durable {
+            d.mark(&Entry::Restart {
+                at: now,
+                replayed: n,
+            })
+            .map_err(|e| e.to_string())?;
+        }
+        let open: Vec<ParentId> = self
+            .engine
+            .parents()
+            .values()
+            .filter(|p| !p.order.status().is_terminal())
+            .map(|p| p.order.id.clone())
+            .collect();
+        for id in &open {
+            if let Some(rec) = self.engine.parents().get(id) {
+                let report = ingress::status_report(rec, self.exec_ids.next_id(), fix::utc_now());
+                let desk = rec.order.desk.clone();
+                tracing::info!(parent = %id, %desk, "recovered open parent: desk will be told its state");
+                self.recovered_status.push((desk, report));
+            }
+        }
+        let working: Vec<(VenueId, ChildId, Decimal, Decimal)> = self
+            .engine
+            .children()
+            .values()
+            .filter(|c| !c.status().is_terminal())
+            .map(|c| (c.venue.clone(), c.id.clone(), c.filled(), c.gross_amount()))
+            .collect();
+        for (venue, child, filled, gross) in working {
+            match self
+                .links
+                .get(&venue)
+                .map(|l| l.reconcile(&child.0, filled, gross))
+            {
+                Some(Ok(())) => {
+                    tracing::info!(%venue, %child, "child working at the crash: asked its venue");
+                    self.reconciling.insert(child);
+                }
+                Some(Err(e)) => tracing::error!(
+                    %venue, %child,
+                    "child working at the crash cannot be reconciled automatically ({e}): check the venue"
+                ),
+                None => {
+                    tracing::error!(%venue, %child, "child working at the crash: venue has no link")
+                }
+            }
+        }
+        if !self.reconciling.is_empty() {
+            self.reconcile_until = Some(Instant::now() + RECONCILE_WAIT);
+        }
+        tracing::info!(
+            events = n,
+            open_parents = open.len(),
+            reconciling = self.reconciling.len(),
+            "journal replayed"
+        );
+        Ok(n)
+    }
+
+    /// Applies one journaled event at its recorded time, with no effect outside the
+    /// engine: only timers and the desk bookkeeping are kept.
+    fn replay(&mut self, at: Nanos, event: Event) -> Result<(), String> {
+        if matches!(event, Event::SliceDue { .. } | Event::RetryRound { .. }) {
+            self.forget_timer(&event);
+        }
+        let mut out = std::mem::take(&mut self.out);
+        if let Err(crate::engine::EngineError::Invariant(msg)) =
+            self.engine.handle(at, event, &mut out)
+        {
+            return Err(format!("replay: invariant broken: {msg}"));
+        }
+        for cmd in out.drain(..) {
+            match cmd {
+                Command::Schedule { at, event } => self.push_timer(at, event)?,
+                Command::Desk(report) => {
+                    if let Some(rec) = self.engine.parents().get(&report.parent)
+                        && matches!(report.event, DeskEvent::Ack | DeskEvent::Rejected { .. })
+                    {
+                        self.by_client
+                            .entry((rec.order.desk.clone(), report.client_id.clone()))
+                            .or_insert_with(|| report.parent.clone());
+                    }
+                }
+                Command::Send { .. } | Command::Cancel { .. } => {}
+            }
+        }
+        self.out = out;
+        Ok(())
+    }
+
+    /// Drops the pending timer that carried `event` (it fired before the crash).
+    fn forget_timer(&mut self, event: &Event) {
+        let mut timers = std::mem::take(&mut self.timers).into_vec();
+        if let Some(i) = timers.iter().position(|Reverse(t)| &t.event == event) {
+            timers.swap_remove(i);
+        }
+        self.timers = timers.into_iter().collect();
+    }
+
+    fn push_timer(&mut self, at: Nanos, event: Event) -> Result<(), String> {
+        if self.timers.len() >= MAX_TIMERS {
+            return Err(format!("more than {MAX_TIMERS} timers pending"));
+        }
+        self.timer_seq += 1;
+        self.timers.push(Reverse(Timer {
+            at,
+            seq: self.timer_seq,
+            event,
+        }));
+        Ok(())
     }
 
     /// Runs until told to stop (or every input is gone) and says how it ended.
@@ -218,13 +413,23 @@ impl<G: PreTradeGate> Core<G> {
         ctrl_rx: Receiver<Control>,
     ) -> CoreSummary {
         let (mut desk_rx, mut link_rx, mut ctrl_rx) = (desk_rx, link_rx, ctrl_rx);
+        let held = never::<Inbound>();
         let mut stopping: Option<Instant> = None;
         let mut cancelled = 0;
         let mut fatal = None;
         loop {
-            let wait = self.next_timer_in().unwrap_or(Duration::from_millis(100));
+            let mut wait = self.next_timer_in().unwrap_or(Duration::from_millis(100));
+            if let Some(d) = &self.durable
+                && let Some(due) = d.commit_in(Instant::now())
+            {
+                wait = wait.min(due);
+            }
+            let gated = self.reconcile_gate();
+            if gated {
+                wait = wait.min(Duration::from_millis(50));
+            }
             let step = select! {
-                recv(desk_rx) -> m => match m {
+                recv(if gated { &held } else { &desk_rx }) -> m => match m {
                     Ok(inbound) => self.on_desk(inbound),
                     Err(_) => { desk_rx = never(); Ok(()) }
                 },
@@ -234,6 +439,12 @@ impl<G: PreTradeGate> Core<G> {
                 },
                 recv(ctrl_rx) -> m => match m {
                     Ok(Control::Wake) => self.apply(Event::RiskChanged, None),
+                    Ok(Control::DesksReady) => {
+                        for (desk, report) in std::mem::take(&mut self.recovered_status) {
+                            self.send(&desk, DeskMessage::Exec(report));
+                        }
+                        Ok(())
+                    }
                     Ok(Control::Shutdown { cancel_open, grace }) => {
                         stopping = Some(Instant::now() + grace);
                         if cancel_open {
@@ -253,7 +464,16 @@ impl<G: PreTradeGate> Core<G> {
                 },
                 default(wait) => Ok(()),
             };
-            let step = step.and_then(|()| self.fire_timers());
+            // Whatever else is already waiting joins this batch: one journal commit
+            // for all of it (group commit), then every effect goes out.
+            let step = step
+                .and_then(|()| self.take_ready(&desk_rx, &link_rx, gated))
+                .and_then(|()| if gated { Ok(()) } else { self.fire_timers() })
+                .and_then(|()| self.flush())
+                .and_then(|()| match &mut self.durable {
+                    Some(d) => d.commit_if_due(Instant::now()).map_err(|e| e.to_string()),
+                    None => Ok(()),
+                });
             if let Err(e) = step {
                 tracing::error!("engine stopped: {e}");
                 fatal = Some(e);
@@ -317,7 +537,36 @@ impl<G: PreTradeGate> Core<G> {
         Ok(())
     }
 
+    /// Applies up to `MAX_BATCH` more inputs that are already queued (desk requests
+    /// only when not held for reconciliation), without waiting.
+    fn take_ready(
+        &mut self,
+        desk_rx: &Receiver<Inbound>,
+        link_rx: &Receiver<LinkEvent>,
+        gated: bool,
+    ) -> Result<(), String> {
+        for _ in 0..MAX_BATCH {
+            let mut took = false;
+            if !gated && let Ok(inbound) = desk_rx.try_recv() {
+                self.on_desk(inbound)?;
+                took = true;
+            }
+            if let Ok(event) = link_rx.try_recv() {
+                self.on_link(event)?;
+                took = true;
+            }
+            if !took {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     fn on_desk(&mut self, inbound: Inbound) -> Result<(), String> {
+        if !matches!(inbound, Inbound::New { .. }) {
+            // Cancels and status requests answer from state the desk has been told.
+            self.flush()?;
+        }
         match inbound {
             Inbound::New { parent, received } => {
                 record(&mut self.hops.queue_wait, received);
@@ -362,8 +611,7 @@ impl<G: PreTradeGate> Core<G> {
                     Some(rec) => ingress::status_report(rec, exec_id, fix::utc_now()),
                     None => unknown_status(&request, exec_id),
                 };
-                let msg = report.to_message();
-                self.send(&desk, msg);
+                self.send(&desk, DeskMessage::Exec(report));
                 Ok(())
             }
         }
@@ -395,7 +643,7 @@ impl<G: PreTradeGate> Core<G> {
             text,
             transact_time: fix::utc_now(),
         };
-        self.send(desk, reject.to_message());
+        self.send(desk, DeskMessage::CancelReject(reject));
     }
 
     fn on_link(&mut self, event: LinkEvent) -> Result<(), String> {
@@ -426,31 +674,65 @@ impl<G: PreTradeGate> Core<G> {
         }
     }
 
-    /// Applies `first` and everything it cascades into (link refusals), carrying out
-    /// the commands. `received` is when the desk request behind it arrived.
-    fn apply(&mut self, first: Event, received: Option<Instant>) -> Result<(), String> {
-        let mut queue = VecDeque::from([first]);
-        let mut first_child = received;
-        let mut n = 0;
-        while let Some(event) = queue.pop_front() {
-            n += 1;
-            if n > MAX_CASCADE {
-                return Err(format!("more than {MAX_CASCADE} cascaded events"));
-            }
-            let started = Instant::now();
-            let now = self.clock.now();
-            let mut out = std::mem::take(&mut self.out);
-            let handled = self.engine.handle(now, event, &mut out);
-            record(&mut self.hops.decision, started);
-            if let Err(e) = handled {
-                match e {
-                    crate::engine::EngineError::Invariant(msg) => {
-                        return Err(format!("invariant broken: {msg}"));
-                    }
-                    other => tracing::warn!("event refused by the engine: {other}"),
+    /// Journals `event` and applies it at the engine's current time. Timers it asks
+    /// for are kept at once; what it asks of the outside world (children, cancels, desk
+    /// reports) waits in `effects` until [`Core::flush`] has made the journal durable.
+    /// `received` is when the desk request behind it arrived.
+    fn apply(&mut self, event: Event, received: Option<Instant>) -> Result<(), String> {
+        let started = Instant::now();
+        let now = self.clock.now();
+        if let Some(d) = &mut self.durable {
+            d.record(now, &event).map_err(|e| e.to_string())?;
+        }
+        let mut out = std::mem::take(&mut self.out);
+        let handled = self.engine.handle(now, event, &mut out);
+        record(&mut self.hops.decision, started);
+        if let Err(e) = handled {
+            match e {
+                crate::engine::EngineError::Invariant(msg) => {
+                    return Err(format!("invariant broken: {msg}"));
                 }
+                other => tracing::warn!("event refused by the engine: {other}"),
             }
-            for cmd in out.drain(..) {
+        }
+        let mut received = received;
+        for cmd in out.drain(..) {
+            match cmd {
+                Command::Schedule { at, event } => self.push_timer(at, event)?,
+                Command::Send { .. } => {
+                    let r = received.take();
+                    self.effects.push((cmd, r));
+                }
+                other => self.effects.push((other, None)),
+            }
+        }
+        self.out = out;
+        if self.effects.len() > MAX_EFFECTS {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Makes every journaled input durable (one commit for the whole batch: group
+    /// commit), then carries out what they asked: nothing leaves the process before the
+    /// input behind it is on disk, so a desk's ack always follows its parent reaching
+    /// the journal. A child the link refuses comes back as a reject, journaled and
+    /// applied in turn.
+    fn flush(&mut self) -> Result<(), String> {
+        let mut rounds = 0;
+        while !self.effects.is_empty() {
+            rounds += 1;
+            if rounds > MAX_CASCADE {
+                return Err(format!("more than {MAX_CASCADE} cascaded rounds"));
+            }
+            if let Some(d) = &mut self.durable {
+                let t = Instant::now();
+                d.commit().map_err(|e| e.to_string())?;
+                record(&mut self.hops.journal_commit, t);
+            }
+            let effects = std::mem::take(&mut self.effects);
+            let mut refused = Vec::new();
+            for (cmd, received) in effects {
                 match cmd {
                     Command::Send {
                         venue,
@@ -470,12 +752,12 @@ impl<G: PreTradeGate> Core<G> {
                             None => Err(format!("venue {venue} has no link")),
                         };
                         record(&mut self.hops.venue_send, t);
-                        if let Some(received) = first_child.take() {
+                        if let Some(received) = received {
                             record(&mut self.hops.parent_to_first_child, received);
                         }
                         if let Err(reason) = sent {
                             tracing::warn!(%venue, %child, "child not sent: {reason}");
-                            queue.push_back(Event::Venue {
+                            refused.push(Event::Venue {
                                 child,
                                 report: VenueReport::Rejected {
                                     kind: RejectKind::Unreachable,
@@ -491,21 +773,13 @@ impl<G: PreTradeGate> Core<G> {
                             tracing::debug!(%venue, %child, "cancel not sent: {e}");
                         }
                     }
-                    Command::Schedule { at, event } => {
-                        if self.timers.len() >= MAX_TIMERS {
-                            return Err(format!("more than {MAX_TIMERS} timers pending"));
-                        }
-                        self.timer_seq += 1;
-                        self.timers.push(Reverse(Timer {
-                            at,
-                            seq: self.timer_seq,
-                            event,
-                        }));
-                    }
                     Command::Desk(report) => self.tell_desk(report),
+                    Command::Schedule { at, event } => self.push_timer(at, event)?,
                 }
             }
-            self.out = out;
+            for event in refused {
+                self.apply(event, None)?;
+            }
         }
         Ok(())
     }
@@ -528,7 +802,7 @@ impl<G: PreTradeGate> Core<G> {
                     return;
                 };
                 let status = ingress::status_report(rec, String::new(), String::new()).ord_status;
-                CancelReject {
+                DeskMessage::CancelReject(CancelReject {
                     order_id: report.parent.0.clone(),
                     cl_ord_id: request.cl_ord_id,
                     orig_cl_ord_id: request.orig_cl_ord_id,
@@ -536,8 +810,7 @@ impl<G: PreTradeGate> Core<G> {
                     reason: CxlRejReason::TooLate,
                     text: reason.clone(),
                     transact_time: fix::utc_now(),
-                }
-                .to_message()
+                })
             }
             event => {
                 let Some(mut er) =
@@ -552,28 +825,17 @@ impl<G: PreTradeGate> Core<G> {
                     er.orig_cl_ord_id = Some(request.orig_cl_ord_id);
                     er.cl_ord_id = request.cl_ord_id;
                 }
-                er.to_message()
+                DeskMessage::Exec(er)
             }
         };
         self.send(&desk, msg);
         record(&mut self.hops.desk_send, t);
     }
 
-    fn send(&mut self, desk: &str, msg: Result<Message, QuickFixError>) {
-        let session = match self.sessions.get(desk) {
-            Some(s) => s,
-            None => match SessionId::try_new("FIX.4.4", &self.comp_id, desk, "") {
-                Ok(s) => self.sessions.entry(desk.to_owned()).or_insert(s),
-                Err(e) => {
-                    tracing::error!(%desk, "no session id: {e}");
-                    return;
-                }
-            },
-        };
-        if let Err(e) = msg.and_then(|m| send_to_target(m, session)) {
-            // QuickFIX stores what it sends while the desk is away and resends it on
-            // the desk's ResendRequest; an error here is a message it could not even build.
-            tracing::error!(%desk, "report not sent: {e}");
+    /// Hands `msg` to the desk's writer thread: the engine never writes to a socket.
+    fn send(&mut self, desk: &str, msg: DeskMessage) {
+        if let Err(e) = self.outbox.send(desk, msg) {
+            tracing::error!(%desk, "report not queued: {e}");
         }
     }
 }

@@ -10,6 +10,7 @@
 
 pub mod config;
 pub mod core;
+pub mod durable;
 pub mod risk_live;
 pub mod sim_link;
 
@@ -25,7 +26,10 @@ use crate::gate::AnyGate;
 use crate::ingress;
 use crate::scenario::Scenario;
 use crossbeam_channel::{Sender, TrySendError, bounded};
-use fix::desk::{DeskApp, DeskHandler, DeskRequest, ExecIds, Refusal};
+use durable::{Durable, Entry, Recovery};
+use fix::desk::{
+    DEFAULT_OUTBOX_CAPACITY, DeskApp, DeskHandler, DeskOutbox, DeskRequest, ExecIds, Refusal,
+};
 use fix::session::{EndpointConfig, Role, SessionError, SessionHost};
 use risk::{Gate, MinimalGate};
 use std::sync::Arc;
@@ -66,6 +70,9 @@ pub enum ServeError {
     /// The engine thread died.
     #[error("engine thread panicked")]
     EnginePanicked,
+    /// The journal could not be opened, read or replayed.
+    #[error("{0}")]
+    Journal(String),
 }
 
 /// The desk acceptor's side of the engine queue.
@@ -187,6 +194,7 @@ fn start_rfq_dealer(
     runtime: &tokio::runtime::Runtime,
     dealer: &RfqConfig,
     one_way: Nanos,
+    run_prefix: &str,
     sink: LinkSink,
 ) -> Result<(DealerServer, RfqLink), ServeError> {
     use rand::Rng;
@@ -201,12 +209,15 @@ fn start_rfq_dealer(
     let server = runtime
         .block_on(DealerServer::start(sim, bind))
         .map_err(|e| ServeError::Config(format!("dealer simulator {}: {e}", dealer.id)))?;
-    let config = RfqLinkConfig::new(DealerConfig::new(
-        dealer.id.as_str(),
-        &server.base_url(),
-        api_key(&key)?,
-        &dealer.instrument,
-    ));
+    let config = RfqLinkConfig {
+        order_prefix: run_prefix.to_owned(),
+        ..RfqLinkConfig::new(DealerConfig::new(
+            dealer.id.as_str(),
+            &server.base_url(),
+            api_key(&key)?,
+            &dealer.instrument,
+        ))
+    };
     let link = RfqLink::start(config, runtime.handle().clone(), sink)
         .map_err(|e| ServeError::Config(format!("RFQ link {}: {e}", dealer.id)))?;
     tracing::info!(venue = %dealer.id, url = %server.base_url(), "RFQ dealer up (dealer simulator)");
@@ -338,7 +349,11 @@ fn connect_venue(
         let key = ApiKey::from_env(&rfq.api_key_env)
             .map_err(|e| err("rfq.api_key_env", e.to_string()))?;
         let dealer = DealerConfig::new(venue.as_str(), &rfq.url, key, market.instrument());
-        let link = RfqLink::start(RfqLinkConfig::new(dealer), runtime.handle().clone(), sink)
+        let config = RfqLinkConfig {
+            order_prefix: run_prefix.to_owned(),
+            ..RfqLinkConfig::new(dealer)
+        };
+        let link = RfqLink::start(config, runtime.handle().clone(), sink)
             .map_err(|e| err("rfq", e.to_string()))?;
         return Ok(Box::new(link));
     }
@@ -384,6 +399,7 @@ fn connect_venue(
 /// A running gateway.
 pub struct Gateway {
     acceptor: Option<SessionHost>,
+    outbox: Option<Arc<DeskOutbox>>,
     ctrl: Sender<Control>,
     engine: Option<JoinHandle<CoreSummary>>,
     links: Vec<JoinHandle<()>>,
@@ -440,7 +456,39 @@ impl Gateway {
         let started = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default();
-        let run_prefix = format!("R{}", started.as_millis());
+        // The journal comes first: a restart keeps the run's ClOrdID prefix, so the
+        // children it replays are the ones the venues know.
+        let (mut durable, recovery) = match &config.journal {
+            Some(settings) => {
+                let (d, r) = Durable::open(settings)
+                    .map_err(|e| ServeError::Journal(format!("{}: {e}", settings.dir.display())))?;
+                if let Some(cut) = &r.tail_repair {
+                    tracing::warn!(
+                        segment = %cut.segment.display(),
+                        offset = cut.offset,
+                        bytes_cut = cut.bytes_cut,
+                        "journal: torn tail cut: {}",
+                        cut.reason
+                    );
+                }
+                (Some(d), r)
+            }
+            None => (None, Recovery::default()),
+        };
+        let run_prefix = match &recovery.run_prefix {
+            Some(p) => p.clone(),
+            None => {
+                let prefix = format!("R{}", started.as_millis());
+                if let Some(d) = &mut durable {
+                    d.mark(&Entry::Start {
+                        run_prefix: prefix.clone(),
+                        started_unix_ms: u64::try_from(started.as_millis()).unwrap_or(u64::MAX),
+                    })
+                    .map_err(|e| ServeError::Journal(e.to_string()))?;
+                }
+                prefix
+            }
+        };
         let mut exchanges = Vec::new();
         let mut dealers = Vec::new();
         let mut chain_pools = Vec::new();
@@ -489,7 +537,7 @@ impl Gateway {
                 // A dealer is served by the HTTP/WebSocket dealer simulator and reached
                 // through the real RFQ adapter.
                 let (server, link) =
-                    start_rfq_dealer(&runtime, dealer, v.one_way, link_tx.clone())?;
+                    start_rfq_dealer(&runtime, dealer, v.one_way, &run_prefix, link_tx.clone())?;
                 dealers.push(server);
                 links.push(Box::new(link));
                 continue;
@@ -536,21 +584,45 @@ impl Gateway {
         };
         let engine = Engine::new(engine_config, gate);
         let exec_ids = Arc::new(ExecIds::new(format!("E{}", started.as_millis())));
-        let comp_id = config.comp_id.clone();
+        let outbox = Arc::new(
+            DeskOutbox::start(
+                &config.comp_id,
+                config.desks.comp_ids().iter().map(String::as_str),
+                DEFAULT_OUTBOX_CAPACITY,
+            )
+            .map_err(|e| ServeError::Config(e.to_string()))?,
+        );
         let core_ids = exec_ids.clone();
+        let core_outbox = outbox.clone();
 
         let (desk_tx, desk_rx) = bounded::<Inbound>(config.inbound_queue);
+        let (recovered_tx, recovered_rx) = bounded::<Result<u64, String>>(1);
         let engine_thread = std::thread::Builder::new()
             .name("engine".into())
             .spawn(move || {
-                // QuickFIX session ids are not Send: the core is built on its own thread.
-                core::Core::new(engine, clock, links, comp_id, core_ids)
-                    .run(desk_rx, link_rx, ctrl_rx)
+                let mut core =
+                    core::Core::new(engine, clock, links, core_outbox, core_ids, durable);
+                let recovered = core.recover(&recovery);
+                let failed = recovered.is_err();
+                let _ = recovered_tx.send(recovered);
+                if failed {
+                    return core::CoreSummary::failed("journal replay failed");
+                }
+                core.run(desk_rx, link_rx, ctrl_rx)
             })
             .map_err(|source| ServeError::Thread {
                 what: "engine".into(),
                 source,
             })?;
+        match recovered_rx.recv() {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::info!(events = n, "recovered from the journal"),
+            Ok(Err(e)) => {
+                let _ = engine_thread.join();
+                return Err(ServeError::Journal(format!("journal replay: {e}")));
+            }
+            Err(_) => return Err(ServeError::EnginePanicked),
+        }
 
         let endpoint = EndpointConfig {
             name: "desk acceptor".into(),
@@ -563,6 +635,7 @@ impl Gateway {
         };
         let directory = config.desks.clone();
         let capacity = config.inbound_queue;
+        let app_outbox = outbox.clone();
         let acceptor = SessionHost::start(endpoint, move || {
             DeskApp::new(
                 directory,
@@ -571,6 +644,7 @@ impl Gateway {
                     capacity,
                 },
                 exec_ids,
+                app_outbox,
             )
         });
         let acceptor = match acceptor {
@@ -585,8 +659,12 @@ impl Gateway {
             }
         };
         tracing::info!(port = config.port, comp_id = %config.comp_id, "gateway accepting desk FIX sessions");
+        // Sessions exist now: what recovery has to tell the desks can be sent (QuickFIX
+        // stores it for a desk not yet logged on and delivers it on logon).
+        let _ = ctrl_tx.send(Control::DesksReady);
         Ok(Self {
             acceptor: Some(acceptor),
+            outbox: Some(outbox),
             ctrl: ctrl_tx,
             engine: Some(engine_thread),
             links: link_threads,
@@ -618,6 +696,12 @@ impl Gateway {
             Some(Ok(summary)) => summary,
             _ => return Err(ServeError::EnginePanicked),
         };
+        // The desks get every report the engine made before their sessions log out.
+        if let Some(outbox) = &self.outbox
+            && !outbox.flush(Duration::from_secs(5))
+        {
+            tracing::warn!("desk reports still queued after 5 s; QuickFIX keeps what it took");
+        }
         // The engine owned the links; with it gone their threads see a closed queue.
         for t in self.links.drain(..) {
             let _ = t.join();
@@ -637,6 +721,9 @@ impl Gateway {
         }
         if let Some(acceptor) = self.acceptor.take() {
             acceptor.stop();
+        }
+        if let Some(outbox) = self.outbox.take().and_then(Arc::into_inner) {
+            outbox.close();
         }
         Ok(StopSummary {
             core,

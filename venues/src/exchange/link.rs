@@ -10,6 +10,7 @@
 //! (35=X, MDEntryType 2) a [`LinkEvent::Trade`]. QuickFIX reconnects every
 //! `reconnect_secs` and handles sequence gaps (ResendRequest, GapFill) itself.
 
+use super::reconcile::{Reconciler, ReportFields};
 use crate::{
     CurveShape, Level, LinkError, LinkEvent, LinkSink, Liquidity, Side, VenueId, VenueKind,
     VenueLink, VenueOrder, VenueReport,
@@ -54,6 +55,7 @@ struct LinkApp {
     config: FixBookConfig,
     relay: Relay,
     up: Arc<AtomicBool>,
+    reconciler: Arc<parking_lot::Mutex<Reconciler>>,
 }
 
 /// Hands a link's events to the engine's queue without ever blocking a QuickFIX
@@ -150,6 +152,7 @@ pub struct FixBookLink {
     target: String,
     prefix: String,
     up: Arc<AtomicBool>,
+    reconciler: Arc<parking_lot::Mutex<Reconciler>>,
     host: Option<SessionHost>,
 }
 
@@ -175,10 +178,14 @@ impl FixBookLink {
             path: PathBuf::from("<relay thread>"),
             source,
         })?;
+        let reconciler = Arc::new(parking_lot::Mutex::new(Reconciler::new(
+            config.taker_fee_bps,
+        )));
         let app = LinkApp {
             config: config.clone(),
             relay,
             up: up.clone(),
+            reconciler: reconciler.clone(),
         };
         let host = SessionHost::start(endpoint, move || app)?;
         Ok(Self {
@@ -188,6 +195,7 @@ impl FixBookLink {
             target: config.target,
             prefix: config.cl_ord_prefix,
             up,
+            reconciler,
             host: Some(host),
         })
     }
@@ -261,6 +269,47 @@ impl VenueLink for FixBookLink {
         })();
         self.send_msg(msg)
     }
+
+    fn reconcile(
+        &self,
+        client_id: &str,
+        known_filled: Decimal,
+        known_gross: Decimal,
+    ) -> Result<(), LinkError> {
+        if !self
+            .reconciler
+            .lock()
+            .track(client_id, known_filled, known_gross)
+        {
+            return Err(LinkError::Busy {
+                venue: self.venue.clone(),
+                capacity: super::reconcile::MAX_RECONCILING,
+            });
+        }
+        // Asked now if the session is up, else as soon as it logs on (after QuickFIX
+        // has asked the exchange to resend what we missed).
+        if self.is_up() {
+            let asked = self.reconciler.lock().take_unasked();
+            for child in asked {
+                if let Err(e) =
+                    self.send_msg(status_request(&self.prefix, &self.instrument, &child))
+                {
+                    self.reconciler.lock().unask(&child);
+                    tracing::warn!(venue = %self.venue, %child, "status request not sent: {e}");
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An OrderStatusRequest (35=H) for one child.
+fn status_request(prefix: &str, instrument: &str, child: &str) -> Result<Message, QuickFixError> {
+    let mut m = new_msg("H")?;
+    m.set_field(11, format!("{prefix}.{child}"))?;
+    m.set_field(55, instrument)?;
+    m.set_field(54, "2")?;
+    Ok(m)
 }
 
 fn field_dec(msg: &Message, tag: i32) -> Option<Decimal> {
@@ -289,6 +338,28 @@ impl LinkApp {
             tracing::debug!(venue = %self.config.venue, %cl, "report for an order this run did not send");
             return;
         };
+        let fields = ReportFields {
+            exec_type: msg.get_field(150).unwrap_or_default(),
+            ord_status: msg.get_field(39).unwrap_or_default(),
+            order_qty: field_dec(msg, 38),
+            cum_qty: field_dec(msg, 14),
+            avg_px: field_dec(msg, 6),
+            last_qty: field_dec(msg, 32),
+            last_px: field_dec(msg, 31),
+            fee: field_dec(msg, 12),
+            exec_id: msg.get_field(17).unwrap_or_default(),
+        };
+        let reconciled = self.reconciler.lock().on_report(&child, &fields);
+        if let Some(reports) = reconciled {
+            for report in reports {
+                self.emit(LinkEvent::Report {
+                    venue: self.config.venue.clone(),
+                    client_id: child.clone(),
+                    report,
+                });
+            }
+            return;
+        }
         let report = match msg.get_field(150).as_deref() {
             Some("0") => Some(VenueReport::Ack),
             Some("F") => match (field_dec(msg, 32), field_dec(msg, 31)) {
@@ -296,6 +367,8 @@ impl LinkApp {
                     qty,
                     px,
                     fee: field_dec(msg, 12).unwrap_or(Decimal::ZERO),
+                    // ExecID(17): a resent or duplicated report carries the same one.
+                    exec_id: msg.get_field(17).unwrap_or_default(),
                 }),
                 _ => {
                     tracing::error!(venue = %self.config.venue, %cl, "fill without LastQty/LastPx ignored");
@@ -415,6 +488,15 @@ impl ApplicationCallback for LinkApp {
         });
         if let Err(e) = self.subscribe(session) {
             tracing::error!(venue = %self.config.venue, "market data request failed: {e}");
+        }
+        let asked = self.reconciler.lock().take_unasked();
+        for child in asked {
+            let sent = status_request(&self.config.cl_ord_prefix, &self.config.instrument, &child)
+                .and_then(|m| send_to_target(m, session));
+            if let Err(e) = sent {
+                self.reconciler.lock().unask(&child);
+                tracing::warn!(venue = %self.config.venue, %child, "status request not sent: {e}");
+            }
         }
     }
 

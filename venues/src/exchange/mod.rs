@@ -7,6 +7,7 @@ mod link;
 mod matching;
 mod server;
 
+pub mod reconcile;
 pub use link::{FixBookConfig, FixBookLink};
 pub use matching::{MatchingBook, Outcome, Owner, Tif, Trade};
-pub use server::{ExchangeConfig, ExchangeSim, SymbolConfig};
+pub use server::{ExchangeConfig, ExchangeSim, OrderView, SymbolConfig};

@@ -180,9 +180,22 @@ struct ExchangeApp {
     reject_rate: f64,
 }
 
+/// One client order the exchange has seen, as its book keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderView {
+    /// The client's CompID.
+    pub client: String,
+    /// The client's ClOrdID.
+    pub cl_ord_id: String,
+    /// Order quantity.
+    pub qty: Decimal,
+    /// Quantity filled.
+    pub cum: Decimal,
+}
+
 /// A running simulated exchange.
-#[derive(Debug)]
 pub struct ExchangeSim {
+    state: Arc<Mutex<State>>,
     host: Option<SessionHost>,
     maker: Option<JoinHandle<()>>,
     writer: Option<JoinHandle<()>>,
@@ -238,6 +251,7 @@ impl ExchangeSim {
                 source,
             })?;
         let app_state = state.clone();
+        let view_state = state.clone();
         let (app_writer, latency, reject_rate) =
             (writer_tx.clone(), config.latency, config.reject_rate);
         let host = SessionHost::start(endpoint, move || ExchangeApp {
@@ -267,6 +281,7 @@ impl ExchangeSim {
                 source,
             })?;
         Ok(Self {
+            state: view_state,
             host: Some(host),
             maker: Some(maker),
             writer: Some(writer),
@@ -278,6 +293,24 @@ impl ExchangeSim {
     /// The port it listens on.
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// Every client order it has taken (the most recent ones past its bound), in
+    /// ClOrdID order: what the exchange really did, for tests that check a client's view.
+    pub fn orders(&self) -> Vec<OrderView> {
+        let st = self.state.lock();
+        let mut out: Vec<OrderView> = st
+            .orders
+            .iter()
+            .map(|((client, cl), o)| OrderView {
+                client: client.clone(),
+                cl_ord_id: cl.clone(),
+                qty: o.qty,
+                cum: o.cum,
+            })
+            .collect();
+        out.sort_by(|a, b| (&a.client, &a.cl_ord_id).cmp(&(&b.client, &b.cl_ord_id)));
+        out
     }
 
     /// Stops the maker and logs out every client.
@@ -297,6 +330,14 @@ impl ExchangeSim {
         if let Some(w) = self.writer.take() {
             let _ = w.join();
         }
+    }
+}
+
+impl std::fmt::Debug for ExchangeSim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExchangeSim")
+            .field("port", &self.port)
+            .finish_non_exhaustive()
     }
 }
 
@@ -781,6 +822,85 @@ impl ExchangeApp {
             .unwrap_or_default()
     }
 
+    /// OrderStatusRequest (35=H): an ExecutionReport 150=I with the order's state, or
+    /// OrdStatus 8 (OrdRejReason 5, unknown order) for an order it never took.
+    fn on_status(&self, client: &str, msg: &Message) -> Vec<Outgoing> {
+        let cl = msg.get_field(11).unwrap_or_else(|| "NONE".into());
+        let mut st = self.state.lock();
+        let exec = Self::next_exec(&mut st);
+        let reply = match st.orders.get(&(client.to_owned(), cl.clone())) {
+            Some(o) => {
+                let working = o.book_id.is_some();
+                let ord_status = if o.cum >= o.qty {
+                    "2"
+                } else if working {
+                    if o.cum.is_zero() { "0" } else { "1" }
+                } else {
+                    "4"
+                };
+                report_msg(&Report {
+                    order_id: o
+                        .book_id
+                        .map_or_else(|| "NONE".into(), |id| format!("O{id}")),
+                    cl_ord_id: &cl,
+                    exec_id: exec,
+                    exec_type: "I",
+                    ord_status,
+                    symbol: &o.symbol,
+                    side: o.side,
+                    qty: o.qty,
+                    cum: o.cum,
+                    leaves: if working {
+                        o.qty - o.cum
+                    } else {
+                        Decimal::ZERO
+                    },
+                    avg_px: if o.cum.is_zero() {
+                        Decimal::ZERO
+                    } else {
+                        o.notional / o.cum
+                    },
+                    last: None,
+                    text: None,
+                })
+            }
+            None => {
+                let side = match msg.get_field(54).as_deref() {
+                    Some("1") => Side::Buy,
+                    _ => Side::Sell,
+                };
+                let symbol = msg.get_field(55).unwrap_or_default();
+                report_msg(&Report {
+                    order_id: "NONE".into(),
+                    cl_ord_id: &cl,
+                    exec_id: exec,
+                    exec_type: "I",
+                    ord_status: "8",
+                    symbol: &symbol,
+                    side,
+                    qty: Decimal::ZERO,
+                    cum: Decimal::ZERO,
+                    leaves: Decimal::ZERO,
+                    avg_px: Decimal::ZERO,
+                    last: None,
+                    text: Some("unknown order".into()),
+                })
+                .map(|mut m| {
+                    let _ = m.set_field(103, "5");
+                    m
+                })
+            }
+        };
+        reply
+            .map(|msg| {
+                vec![Outgoing {
+                    client: client.to_owned(),
+                    msg,
+                }]
+            })
+            .unwrap_or_default()
+    }
+
     fn on_md_request(&self, client: &str, msg: &Message) -> Vec<Outgoing> {
         let req = msg.get_field(262).unwrap_or_default();
         let kind = msg.get_field(263).unwrap_or_default();
@@ -847,6 +967,7 @@ impl ApplicationCallback for ExchangeApp {
         let out = match msg.with_header(|h| h.get_field(35)).as_deref() {
             Some("D") => self.on_new_order(&client, msg),
             Some("F") => self.on_cancel(&client, msg),
+            Some("H") => self.on_status(&client, msg),
             Some("V") => self.on_md_request(&client, msg),
             _ => return Err(MsgFromAppError::UnsupportedMessageType),
         };

@@ -48,6 +48,11 @@ pub struct RfqLinkConfig {
     pub reconcile_for: Duration,
     /// Pause between those lookups.
     pub reconcile_every: Duration,
+    /// Prefix of every order id sent to the dealer (`<prefix>.<child>.<round>.<dealer>`):
+    /// the gateway run's, kept across restarts by the journal, so a child id reused by a
+    /// later run can never collide with an old order at the dealer (orders are
+    /// idempotent by id there). Empty: no prefix.
+    pub order_prefix: String,
 }
 
 impl RfqLinkConfig {
@@ -61,6 +66,16 @@ impl RfqLinkConfig {
             max_in_flight: 64,
             reconcile_for: Duration::from_secs(60),
             reconcile_every: Duration::from_millis(500),
+            order_prefix: String::new(),
+        }
+    }
+
+    /// The request id (order id stem) of `child` at the dealer.
+    fn request_id(&self, child: &str) -> String {
+        if self.order_prefix.is_empty() {
+            child.to_owned()
+        } else {
+            format!("{}.{child}", self.order_prefix)
         }
     }
 }
@@ -198,6 +213,73 @@ impl VenueLink for RfqLink {
             }),
         }
     }
+
+    /// After a restart: looks the child's acceptances up at the dealer (every round it
+    /// may have reached), and reports the trade, the refusal, or, when the dealer never
+    /// saw one, that the child never reached it.
+    fn reconcile(
+        &self,
+        client_id: &str,
+        known_filled: Decimal,
+        _known_gross: Decimal,
+    ) -> Result<(), LinkError> {
+        let inner = self.inner.clone();
+        let child = client_id.to_owned();
+        self.runtime.spawn(async move {
+            let reports = reconcile_after_restart(&inner, &child, known_filled).await;
+            for r in reports {
+                emit(&inner.sink, inner.report(&child, r)).await;
+            }
+        });
+        Ok(())
+    }
+}
+
+/// What the dealer did with `child`'s acceptances, by lookup of each round's order id.
+async fn reconcile_after_restart(
+    inner: &Arc<Inner>,
+    child: &str,
+    known_filled: Decimal,
+) -> Vec<VenueReport> {
+    let stem = inner.config.request_id(child);
+    let fee_bps = inner.client.config().fee_bps;
+    let mut refused = None;
+    for round in 1..=inner.config.auction.max_rounds.max(1) {
+        let order_id = format!("{stem}.{round}.{}", inner.id);
+        match inner.client.trade(&order_id).await {
+            Ok(Some(OrderResult::Filled(trade))) => {
+                tracing::info!(dealer = %inner.id, %child, order = %order_id, "rfq child reconciled after restart: filled");
+                if known_filled >= trade.quantity {
+                    return Vec::new();
+                }
+                let fee = trade.price * trade.quantity * fee_bps / Decimal::from(10_000);
+                return vec![
+                    VenueReport::Ack,
+                    VenueReport::Fill {
+                        qty: trade.quantity,
+                        px: trade.price,
+                        fee,
+                        exec_id: trade.trade_id,
+                    },
+                ];
+            }
+            Ok(Some(OrderResult::Rejected(r))) => {
+                refused = Some(reject(reject_kind_of(r.reason), r.message));
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!(dealer = %inner.id, %child, order = %order_id, error = %e,
+                    "rfq trade lookup after restart failed: check this child with the dealer");
+                return Vec::new();
+            }
+        }
+    }
+    vec![refused.unwrap_or_else(|| {
+        reject(
+            RejectKind::Unreachable,
+            "the dealer has no order for this child: it never reached the dealer before the restart".into(),
+        )
+    })]
 }
 
 impl Inner {
@@ -290,7 +372,7 @@ async fn run_child(inner: &Arc<Inner>, order: &VenueOrder) -> Vec<VenueReport> {
     }
     let auction = Auction::new(vec![inner.client.clone()], inner.config.auction.clone());
     let request = AuctionRequest {
-        request_id: order.client_id.clone(),
+        request_id: inner.config.request_id(&order.client_id),
         instrument: order.instrument.clone(),
         side: order.side,
         quantity: order.qty,
@@ -328,6 +410,7 @@ async fn run_child(inner: &Arc<Inner>, order: &VenueOrder) -> Vec<VenueReport> {
                 qty: trade.quantity,
                 px: trade.price,
                 fee,
+                exec_id: trade.trade_id,
             },
         ],
         AuctionResult::NotFilled => {
@@ -362,6 +445,7 @@ async fn reconcile(
                         qty: trade.quantity,
                         px: trade.price,
                         fee,
+                        exec_id: trade.trade_id,
                     },
                 ];
             }

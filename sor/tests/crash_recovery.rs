@@ -1,0 +1,266 @@
+//! Killing the gateway (SIGKILL) mid-parent: the restarted gateway replays its journal,
+//! cuts a torn tail, tells the desk the parent's true state, finishes the parent, and
+//! the desk ends with exactly the fills the venue made. The venue is the exchange
+//! simulator, started by the test on loopback so it outlives the gateway's process.
+#![allow(clippy::unwrap_used)] // helpers outside #[test] fns
+
+use fix::client::{ClientConfig, DeskClient, FixFields};
+use rust_decimal::Decimal;
+use rust_decimal_macros::dec;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStderr, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+use venues::Level;
+use venues::exchange::{ExchangeConfig, ExchangeSim, SymbolConfig};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+const MARKET: &str = r#"
+name = "crash-recovery"
+[valuation]
+currency = "USD"
+[valuation.references]
+USDC = "1"
+
+[[venues]]
+id = "book-x"
+kind = "book"
+instrument = "USDC/USD"
+taker_fee_bps = "2"
+bids = [["0.9999", "1000000"]]
+asks = [["1.0001", "1000000"]]
+"#;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The gateway's process, with its log lines collected from stderr.
+struct Gateway {
+    child: Child,
+    log: mpsc::Receiver<String>,
+}
+
+impl Gateway {
+    fn start(config: &Path) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sor"))
+            .args(["serve", config.to_str().unwrap()])
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (tx, rx) = mpsc::channel();
+        let stderr: ChildStderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Self { child, log: rx }
+    }
+
+    /// Every log line so far (for a failure message).
+    fn log_so_far(&self) -> String {
+        self.log.try_iter().collect::<Vec<_>>().join("\n")
+    }
+
+    /// Waits for a log line containing `text`.
+    fn wait_log(&self, text: &str) -> Option<String> {
+        let deadline = Instant::now() + WAIT;
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match self.log.recv_timeout(left) {
+                Ok(line) if line.contains(text) => return Some(line),
+                Ok(_) => continue,
+                Err(_) => return None,
+            }
+        }
+        None
+    }
+
+    fn kill9(&mut self) {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-KILL", &pid]).status().unwrap();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn qty(f: &FixFields, tag: u32) -> Decimal {
+    f.get(tag).unwrap().parse().unwrap()
+}
+
+#[test]
+fn a_gateway_killed_mid_parent_recovers_and_the_desk_gets_exactly_the_venues_fills() {
+    let dir: PathBuf =
+        std::env::temp_dir().join(format!("sor-crash-{}-{}", std::process::id(), free_port()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+
+    let xport = free_port();
+    let exchange = ExchangeSim::start(ExchangeConfig {
+        comp_id: "XCH".into(),
+        port: xport,
+        clients: vec!["SOR".into()],
+        data_dir: dir.join("exchange"),
+        symbols: vec![SymbolConfig {
+            symbol: "USDC/USD".into(),
+            bids: vec![Level {
+                px: dec!(0.9999),
+                qty: dec!(1000000),
+            }],
+            asks: vec![Level {
+                px: dec!(1.0001),
+                qty: dec!(1000000),
+            }],
+            taker_fee_bps: dec!(2),
+            replenish_per_sec: dec!(1),
+        }],
+        latency: Duration::ZERO,
+        reject_rate: 0.0,
+        seed: 11,
+        refresh: Duration::from_millis(100),
+    })
+    .unwrap();
+
+    let port = free_port();
+    std::fs::write(dir.join("market.toml"), MARKET).unwrap();
+    let data = dir.join("gateway-data");
+    let config = format!(
+        r#"
+[gateway]
+port = {port}
+data_dir = "{data}"
+market = "market.toml"
+on_shutdown = "leave"
+
+[desks.DESK1]
+
+[venues.book-x]
+fix = {{ host = "127.0.0.1", port = {xport}, target = "XCH", reconnect_secs = 1 }}
+
+[journal]
+fsync = "each"
+"#,
+        data = data.display(),
+    );
+    let config_path = dir.join("gateway.toml");
+    std::fs::write(&config_path, config).unwrap();
+
+    let mut gateway = Gateway::start(&config_path);
+    let desk = DeskClient::start(ClientConfig {
+        host: "127.0.0.1".into(),
+        port,
+        desk: "DESK1".into(),
+        gateway: "SOR".into(),
+        credentials: None,
+        data_dir: dir.join("desk"),
+        heartbeat_secs: 30,
+    })
+    .unwrap();
+    assert!(desk.wait_logon(WAIT), "desk logon");
+    // The book's market data reaches the router.
+    std::thread::sleep(Duration::from_millis(1500));
+
+    // A TWAP of 2,000 over 120 s: one slice now, the next a minute later.
+    let fields = [
+        (11, "twap-1"),
+        (55, "USDC/USD"),
+        (54, "2"),
+        (38, "2000"),
+        (40, "1"),
+        (60, "20261123-10:00:00.000"),
+        (847, "1001"),
+    ];
+    desk.send_order(&fields, &[("DurationSecs", "120")])
+        .unwrap();
+    let ack = desk
+        .next_app(WAIT, |f| f.msg_type() == "8" && f.get(150) == Some("0"))
+        .expect("ack");
+    assert_eq!(ack.get(11), Some("twap-1"));
+    let first = desk
+        .next_app(WAIT, |f| f.msg_type() == "8" && f.get(150) == Some("F"))
+        .expect("first slice fills");
+    assert_eq!(qty(&first, 14), dec!(1000));
+    assert_eq!(qty(&first, 151), dec!(1000));
+
+    // Crash: no shutdown, no logout, nothing flushed by the process.
+    gateway.kill9();
+    // A write torn by the crash: half a record header at the end of the journal.
+    let journal_dir = data.join("journal");
+    let mut segments: Vec<PathBuf> = std::fs::read_dir(&journal_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    segments.sort();
+    let last = segments.last().expect("a journal segment");
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(last)
+        .unwrap()
+        .write_all(&[0x2a, 0, 0, 0, 0xde, 0xad])
+        .unwrap();
+
+    let gateway = Gateway::start(&config_path);
+    assert!(
+        gateway.wait_log("torn tail cut").is_some(),
+        "the cut tail is reported"
+    );
+    assert!(
+        gateway.wait_log("journal replayed").is_some(),
+        "the journal is replayed"
+    );
+    // The desk is told where its parent stands, then the second slice fills it.
+    let Some(status) = desk.next_app(WAIT, |f| f.msg_type() == "8" && f.get(150) == Some("I"))
+    else {
+        panic!("no status after recovery; gateway log:\n{}", gateway.log_so_far());
+    };
+    assert_eq!(status.get(11), Some("twap-1"));
+    assert_eq!(qty(&status, 14), dec!(1000));
+    let mut fills = vec![first];
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while fills.iter().map(|f| qty(f, 32)).sum::<Decimal>() < dec!(2000) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert!(!left.is_zero(), "second slice never filled: {fills:?}");
+        if let Some(f) = desk.next_app(left, |f| f.msg_type() == "8" && f.get(150) == Some("F")) {
+            fills.push(f);
+        }
+    }
+    let cum: Decimal = fills.iter().map(|f| qty(f, 32)).sum();
+    assert_eq!(cum, dec!(2000), "every fill once: {fills:?}");
+    let last = fills.last().unwrap();
+    assert_eq!(last.get(39), Some("2"), "filled");
+    assert_eq!(qty(last, 14), dec!(2000));
+    assert_eq!(qty(last, 151), dec!(0));
+    // Exactly what the venue did: two children, 2,000 in all, no ClOrdID used twice.
+    let orders = exchange.orders();
+    assert_eq!(
+        orders.iter().map(|o| o.cum).sum::<Decimal>(),
+        dec!(2000),
+        "{orders:?}"
+    );
+    assert_eq!(
+        orders.len(),
+        2,
+        "two children, each ClOrdID once: {orders:?}"
+    );
+
+    desk.stop();
+    drop(gateway);
+    exchange.stop();
+    let _ = std::fs::remove_dir_all(Path::new(&dir));
+}
