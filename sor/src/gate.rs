@@ -17,6 +17,9 @@ pub enum AnyGate {
     Full(Gate),
     /// The full layer, shared with the admin server (changes apply between checks).
     Shared(SharedGate),
+    /// Another gate with each child approval timed on the wall clock (the simulator's
+    /// per-hop latency, [`crate::sim::hops`]).
+    Timed(crate::sim::hops::TimedGate),
 }
 
 macro_rules! each {
@@ -25,6 +28,7 @@ macro_rules! each {
             AnyGate::Minimal($g) => $e,
             AnyGate::Full($g) => $e,
             AnyGate::Shared($g) => $e,
+            AnyGate::Timed($g) => $e,
         }
     };
 }

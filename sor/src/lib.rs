@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod algo;
+pub mod benchrun;
 pub mod clock;
 pub mod domain;
 pub mod dst;

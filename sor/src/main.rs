@@ -66,6 +66,14 @@ enum Command {
     /// Read and change the live risk limits, kill switches and ramp stages through the
     /// gateway's admin API (the token comes from $SOR_ADMIN_TOKEN).
     Risk(sor::admin::cli::RiskArgs),
+    /// Deterministic simulation: run seeds of the engine over the scenarios' simulated
+    /// venues under random faults (crashes with replay included), checking every
+    /// invariant after every step (docs/dst.md).
+    Sim(sor::dst::cli::SimArgs),
+    /// Run scenarios over many seeds and write a report directory: report.json,
+    /// report.md and SVG charts (slippage against the optimum and the baselines,
+    /// latency per hop, fill progress).
+    Bench(sor::benchrun::BenchArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -195,6 +203,8 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Sim(args) => sor::dst::cli::run(args),
+        Command::Bench(args) => sor::benchrun::cli(args),
         Command::Risk(args) => {
             match tokio::runtime::Builder::new_current_thread()
                 .enable_all()

@@ -12,6 +12,7 @@
 //! benchmark and the gap analysis, and the market the scenario describes
 //! ([`prints`]: other participants' trade prints).
 
+pub mod hops;
 pub mod prints;
 pub mod record;
 
@@ -20,6 +21,7 @@ use crate::engine::{Command, DeskReport, Engine, EngineLoop, Event};
 use crate::gate::AnyGate;
 use crate::scenario::{BenchmarkConfig, MarketConfig, Scenario, ScenarioVenue};
 use hdrhistogram::Histogram;
+use hops::{SimHops, TimedGate};
 use indicatif::{ProgressBar, ProgressStyle};
 use record::{
     CostRecord, Decision, DecisionKind, FillRecord, MidTracker, RejectRecord, RunRecord, SendRecord,
@@ -112,6 +114,8 @@ pub struct RunOutcome {
     pub benchmark: BenchmarkConfig,
     /// The seed of the run (the prints' draws come from it too).
     pub seed: u64,
+    /// Per-hop latency: the risk check's wall time and each child's simulated hops.
+    pub hops: SimHops,
 }
 
 struct Runner {
@@ -121,6 +125,7 @@ struct Runner {
     index: HashMap<String, usize>,
     mids: MidTracker,
     record: RunRecord,
+    hops: SimHops,
 }
 
 impl Runner {
@@ -216,6 +221,7 @@ pub fn run(scenario: Scenario, pace: Pace) -> Result<RunOutcome, SimError> {
         ),
         None => AnyGate::Minimal(MinimalGate::new(risk)),
     };
+    let gate = AnyGate::Timed(TimedGate::new(gate));
     let engine = Engine::new(config, gate);
     let clock = SimClock::new();
     let mut lp = EngineLoop::new(engine, clock.clone(), QUEUE_CAPACITY);
@@ -231,6 +237,7 @@ pub fn run(scenario: Scenario, pace: Pace) -> Result<RunOutcome, SimError> {
         index,
         mids: MidTracker::default(),
         record: RunRecord::default(),
+        hops: SimHops::default(),
     };
     for p in parents {
         runner.push(p.at, What::Engine(Event::NewParent(p.order)))?;
@@ -311,6 +318,7 @@ pub fn run(scenario: Scenario, pace: Pace) -> Result<RunOutcome, SimError> {
                 }
                 Command::Schedule { at, event } => runner.push(at.max(now), What::Engine(event))?,
                 Command::Desk(report) => {
+                    runner.hops.desk_report(&report.parent, now);
                     if report.status.is_terminal() {
                         let mid = lp
                             .engine()
@@ -370,10 +378,28 @@ pub fn run(scenario: Scenario, pace: Pace) -> Result<RunOutcome, SimError> {
                 if let Event::Liquidity(liq) = &event {
                     runner.mids.update(liq);
                 }
+                if let Event::Venue { child, report } = &event {
+                    match report {
+                        VenueReport::Ack | VenueReport::Rejected { .. } => {
+                            runner.hops.answered(&child.0, next.at);
+                        }
+                        VenueReport::Fill { .. } => {
+                            let parent = lp.engine().children().get(child).map(|c| &c.parent);
+                            runner.hops.filled(&child.0, parent, next.at);
+                        }
+                        _ => {}
+                    }
+                }
                 lp.submit(event)
                     .map_err(|e| SimError::Bound(e.to_string()))?;
             }
             What::Arrive { venue, order } => {
+                let sent = runner
+                    .record
+                    .sends
+                    .get(&crate::domain::ChildId(order.client_id.clone()))
+                    .map(|s| s.at);
+                runner.hops.arrived(&order.client_id, sent, next.at);
                 let one_way = runner.venues[venue].one_way;
                 let sim = &mut runner.venues[venue].sim;
                 let reports = sim.execute(&order, next.at);
@@ -402,6 +428,11 @@ pub fn run(scenario: Scenario, pace: Pace) -> Result<RunOutcome, SimError> {
     if let Some(bar) = bar {
         bar.finish();
     }
+    let mut hops = runner.hops;
+    hops.finish();
+    if let AnyGate::Timed(g) = lp.engine().gate() {
+        hops.risk_check = g.admit_ns().clone();
+    }
     Ok(RunOutcome {
         engine: lp.into_engine(),
         desk_reports,
@@ -413,5 +444,6 @@ pub fn run(scenario: Scenario, pace: Pace) -> Result<RunOutcome, SimError> {
         market,
         benchmark,
         seed,
+        hops,
     })
 }
