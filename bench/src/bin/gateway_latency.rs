@@ -11,7 +11,9 @@
 //! The gateway's own hops (parent received → first child handed to the venue
 //! session, engine decision, report send) come from its histograms.
 //!
-//! Run: `cargo run --release -p bench --bin gateway-latency -- [ITERATIONS]`
+//! Run: `cargo run --release -p bench --bin gateway-latency -- [ITERATIONS] [JOURNAL]`
+//! where JOURNAL is the gateway's `[journal] fsync` (`group`, the default, `each` or
+//! `none`) or `off` (no journal at all).
 
 use fix::client::{ClientConfig, DeskClient};
 use fix::session::{EndpointConfig, Role, SessionHost};
@@ -235,6 +237,11 @@ fn main() {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(5000);
+    let journal = std::env::args().nth(2).unwrap_or_else(|| "group".into());
+    let journal_toml = match journal.as_str() {
+        "off" => "[journal]\nenabled = false\n".to_owned(),
+        mode => format!("[journal]\nfsync = \"{mode}\"\n"),
+    };
     let warmup = (n / 10).max(100);
     let dir: PathBuf = std::env::temp_dir().join(format!("sor-bench-gw-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -264,7 +271,7 @@ fn main() {
     let port = free_port();
     let config = GatewayConfig::parse(
         &format!(
-            "[gateway]\nport = {port}\ndata_dir = \"{}\"\nmarket = \"unused\"\n[desks.DESK1]\n",
+            "[gateway]\nport = {port}\ndata_dir = \"{}\"\nmarket = \"unused\"\n[desks.DESK1]\n{journal_toml}",
             dir.join("gateway").display()
         ),
         Path::new("."),
@@ -316,6 +323,13 @@ fn main() {
         line("gateway: venue send (NOS to QuickFIX)", &hops.venue_send)
     );
     println!("{}", line("gateway: desk report send", &hops.desk_send));
+    println!(
+        "{}",
+        line(
+            &format!("gateway: journal commit (fsync = {journal})"),
+            &hops.journal_commit
+        )
+    );
     println!();
     println!(
         "| sessions | parents sent | inbound queue | acked | refused busy | lost | parents/s answered | acked/s |"
