@@ -25,8 +25,8 @@ pub use acceptor::{
 pub use exec_report::{ExecReport, ExecType, OrdStatus};
 pub use outbox::{DEFAULT_OUTBOX_CAPACITY, DeskMessage, DeskOutbox, OutboxError, WriterStats};
 pub use requests::{
-    BusinessReject, CancelReject, CancelRequest, CxlRejReason, StatusRequest, parse_cancel,
-    parse_status,
+    BusinessReject, CancelReject, CancelRequest, CxlRejReason, StatusRequest, map_inbound,
+    parse_cancel, parse_status,
 };
 
 /// A FIX tag number together with its field name, for reading and for errors.

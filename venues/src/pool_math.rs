@@ -108,26 +108,56 @@ impl ApproxPmm {
         v: Decimal,
         v0: Decimal,
     ) -> Result<Decimal, PoolError> {
-        let one = Decimal::ONE;
-        let denom = v.checked_mul(v + delta).ok_or(PoolError::Overflow)?;
+        // Every step checked: reserves and amounts come from files and desks.
+        let denom = v
+            .checked_add(delta)
+            .and_then(|after| v.checked_mul(after))
+            .ok_or(PoolError::Overflow)?;
         if denom.is_zero() {
             return Err(PoolError::InvalidAmount(delta));
         }
-        let ratio = v0.checked_mul(v0).ok_or(PoolError::Overflow)? / denom;
-        let factor = one - self.k + self.k * ratio;
+        let ratio = v0
+            .checked_mul(v0)
+            .and_then(|sq| sq.checked_div(denom))
+            .ok_or(PoolError::Overflow)?;
+        let factor = Decimal::ONE
+            .checked_sub(self.k)
+            .zip(self.k.checked_mul(ratio))
+            .and_then(|(flat, curve)| flat.checked_add(curve))
+            .ok_or(PoolError::Overflow)?;
         scale
             .checked_mul(delta)
             .and_then(|x| x.checked_mul(factor))
             .ok_or(PoolError::Overflow)
     }
 
+    /// `gross` less the LP fee.
+    fn less_fee(&self, gross: Decimal) -> Result<Decimal, PoolError> {
+        Decimal::ONE
+            .checked_sub(self.lp_fee_rate)
+            .and_then(|keep| gross.checked_mul(keep))
+            .ok_or(PoolError::Overflow)
+    }
+
+    /// Moves the reserves by a sale of `paid` for `out`; both are checked before
+    /// either is written, so a sale that fails moves nothing.
+    fn settle(&mut self, base_in: bool, paid: Decimal, out: Decimal) -> Result<(), PoolError> {
+        let (input, output) = if base_in {
+            (&mut self.base_reserve, &mut self.quote_reserve)
+        } else {
+            (&mut self.quote_reserve, &mut self.base_reserve)
+        };
+        let new_input = input.checked_add(paid).ok_or(PoolError::Overflow)?;
+        let new_output = output.checked_sub(out).ok_or(PoolError::Overflow)?;
+        *input = new_input;
+        *output = new_output;
+        Ok(())
+    }
+
     fn quote_for_base(&self, amount: Decimal) -> Result<Decimal, PoolError> {
         Self::check_amount(amount, self.base_decimals)?;
         let gross = self.integrate(self.i, amount, self.base_reserve, self.base_target)?;
-        let net = floor(
-            gross * (Decimal::ONE - self.lp_fee_rate),
-            self.quote_decimals,
-        );
+        let net = floor(self.less_fee(gross)?, self.quote_decimals);
         if net >= self.quote_reserve {
             return Err(PoolError::InsufficientReserve {
                 needed: net,
@@ -142,16 +172,11 @@ impl ApproxPmm {
         if self.i.is_zero() {
             return Err(PoolError::InvalidAmount(amount));
         }
-        let gross = self.integrate(
-            Decimal::ONE / self.i,
-            amount,
-            self.quote_reserve,
-            self.quote_target,
-        )?;
-        let net = floor(
-            gross * (Decimal::ONE - self.lp_fee_rate),
-            self.base_decimals,
-        );
+        let price = Decimal::ONE
+            .checked_div(self.i)
+            .ok_or(PoolError::Overflow)?;
+        let gross = self.integrate(price, amount, self.quote_reserve, self.quote_target)?;
+        let net = floor(self.less_fee(gross)?, self.base_decimals);
         if net >= self.base_reserve {
             return Err(PoolError::InsufficientReserve {
                 needed: net,
@@ -173,15 +198,13 @@ impl PoolMath for ApproxPmm {
 
     fn sell_base(&mut self, amount: Decimal) -> Result<Decimal, PoolError> {
         let out = self.quote_for_base(amount)?;
-        self.base_reserve += amount;
-        self.quote_reserve -= out;
+        self.settle(true, amount, out)?;
         Ok(out)
     }
 
     fn sell_quote(&mut self, amount: Decimal) -> Result<Decimal, PoolError> {
         let out = self.base_for_quote(amount)?;
-        self.quote_reserve += amount;
-        self.base_reserve -= out;
+        self.settle(false, amount, out)?;
         Ok(out)
     }
 
@@ -301,13 +324,16 @@ impl ExactPmm {
         } else {
             (&mut s.q, &mut s.b, &mut s.q0)
         };
-        *input = input.checked_add(paid).ok_or(PoolError::Overflow)?;
-        *output = output
+        // Both checked before either is written: a sale that fails moves nothing.
+        let new_input = input.checked_add(paid).ok_or(PoolError::Overflow)?;
+        let new_output = output
             .checked_sub(out)
             .ok_or(PoolError::InsufficientReserve {
                 needed: Decimal::ZERO,
                 reserve: Decimal::ZERO,
             })?;
+        *input = new_input;
+        *output = new_output;
         if q.new_r != s.r {
             *target = q.new_target;
             s.r = q.new_r;
@@ -424,6 +450,21 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_sale_the_reserve_cannot_pay_leaves_the_pool_unchanged() {
+        // At R = ONE a quote sale is priced on B0, not B: with B far below B0 the
+        // contract math pays out more base than the pool holds. Found by fuzzing
+        // (tests/fuzz, pool_math): the quote reserve used to grow anyway.
+        let mut p = exact();
+        p.state.b = U256::from(1_000_000u64);
+        let before = p.clone();
+        assert!(matches!(
+            p.sell_quote(dec!(100)),
+            Err(PoolError::InsufficientReserve { .. })
+        ));
+        assert_eq!(p, before);
+    }
+
     pub(crate) fn pool() -> ApproxPmm {
         ApproxPmm {
             i: dec!(1),
@@ -471,6 +512,26 @@ mod tests {
         assert_eq!(p.base_reserve, dec!(42100));
         assert_eq!(p.quote_reserve, dec!(42000) - out);
         assert!(p.query_sell_base(dec!(100)).unwrap() < out);
+    }
+
+    #[test]
+    fn huge_reserves_and_amounts_are_overflow_errors_not_panics() {
+        // Found by fuzzing (tests/fuzz, pool_math): V0²/(V·(V+Δ)), V + Δ and the
+        // reserve update were unchecked and panicked on decimal overflow.
+        let mut p = pool();
+        p.base_reserve = Decimal::MAX;
+        assert_eq!(p.query_sell_base(dec!(1)), Err(PoolError::Overflow));
+        let mut tiny = pool();
+        tiny.base_reserve = dec!(0.0000000000001);
+        tiny.base_target = dec!(100000000000000);
+        assert_eq!(tiny.query_sell_base(dec!(1)), Err(PoolError::Overflow));
+        tiny.base_target = Decimal::MAX;
+        assert_eq!(tiny.query_sell_base(dec!(1)), Err(PoolError::Overflow));
+        let mut full = pool();
+        full.quote_reserve = Decimal::MAX;
+        let before = full.clone();
+        assert_eq!(full.sell_quote(Decimal::MAX), Err(PoolError::Overflow));
+        assert_eq!(full, before);
     }
 
     #[test]

@@ -3,7 +3,10 @@
 
 use quickfix::{FieldMap, Message, QuickFixError};
 
-use super::{CL_ORD_ID, Field, OrdStatus, SIDE, SYMBOL, Side, field, optional, required};
+use super::{
+    CL_ORD_ID, DeskRequest, Field, MSG_TYPE, OrdStatus, Refusal, SIDE, SYMBOL, Side, field,
+    optional, parse_new_order, required,
+};
 use crate::FieldError;
 
 const ORIG_CL_ORD_ID: Field = field(41, "OrigClOrdID");
@@ -63,6 +66,26 @@ pub fn parse_status(msg: &Message) -> Result<StatusRequest, FieldError> {
         side,
         symbol: optional(msg, SYMBOL)?,
     })
+}
+
+/// Maps one inbound desk application message to the request it makes, with no
+/// session around it: what the desk acceptor decodes from a NewOrderSingle (35=D),
+/// OrderCancelRequest (35=F) or OrderStatusRequest (35=H). A message that breaks a
+/// field rule, or has any other MsgType, is [`Refusal::Invalid`] with the text the
+/// acceptor would send back in Text(58). For tests and fuzzing of the desk mapping.
+pub fn map_inbound(msg: &Message) -> Result<DeskRequest, Refusal> {
+    let msg_type = msg
+        .with_header(|h| h.get_field(MSG_TYPE.tag as i32))
+        .unwrap_or_default();
+    let refuse = |e: FieldError| Refusal::Invalid(e.to_string());
+    match msg_type.as_str() {
+        "D" => parse_new_order(msg).map(DeskRequest::New).map_err(refuse),
+        "F" => parse_cancel(msg).map(DeskRequest::Cancel).map_err(refuse),
+        "H" => parse_status(msg).map(DeskRequest::Status).map_err(refuse),
+        other => Err(Refusal::Invalid(format!(
+            "MsgType {other} is not supported on a desk session (send D, F or H)"
+        ))),
+    }
 }
 
 /// CxlRejReason(102) of an OrderCancelReject.
@@ -154,5 +177,56 @@ impl BusinessReject {
         m.set_field(380, self.reason.to_string().as_str())?;
         m.set_field(58, self.text.as_str())?;
         Ok(m)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn message(msg_type: &str, fields: &[(i32, &str)]) -> Message {
+        let mut m = crate::new_message(msg_type).unwrap();
+        for (tag, value) in fields {
+            m.set_field(*tag, *value).unwrap();
+        }
+        m
+    }
+
+    #[test]
+    fn map_inbound_decodes_what_the_acceptor_hands_on() {
+        let new = message(
+            "D",
+            &[
+                (11, "p1"),
+                (55, "USDC/USD"),
+                (54, "2"),
+                (38, "1000"),
+                (40, "1"),
+                (60, "20240101-12:00:00"),
+            ],
+        );
+        assert!(matches!(map_inbound(&new), Ok(DeskRequest::New(o)) if o.cl_ord_id == "p1"));
+        let cancel = message("F", &[(11, "c1"), (41, "p1")]);
+        assert!(
+            matches!(map_inbound(&cancel), Ok(DeskRequest::Cancel(c)) if c.orig_cl_ord_id == "p1")
+        );
+        let status = message("H", &[(11, "p1"), (54, "1")]);
+        assert!(matches!(map_inbound(&status), Ok(DeskRequest::Status(_))));
+    }
+
+    #[test]
+    fn map_inbound_refuses_with_the_reject_text() {
+        let no_orig = message("F", &[(11, "c1")]);
+        assert_eq!(
+            map_inbound(&no_orig),
+            Err(Refusal::Invalid(
+                "tag 41 (OrigClOrdID): required field missing".into()
+            ))
+        );
+        let other = message("G", &[(11, "c1")]);
+        assert!(
+            matches!(map_inbound(&other), Err(Refusal::Invalid(t)) if t.contains("MsgType G is not supported"))
+        );
     }
 }
