@@ -135,31 +135,47 @@ fn start_fix_book(
             }
         })
         .collect();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .map_err(|source| ServeError::Thread {
-            what: format!("a port for exchange {venue}"),
-            source,
-        })?;
     let dir = config.data_dir.join("venues").join(venue.as_str());
-    let exchange = ExchangeSim::start(ExchangeConfig {
-        comp_id: comp_id.clone(),
-        port,
-        clients: vec![config.comp_id.clone()],
-        data_dir: dir.join("exchange"),
-        symbols: vec![SymbolConfig {
-            symbol: book.instrument.clone(),
-            bids: book.bids.clone(),
-            asks: book.asks.clone(),
-            taker_fee_bps: book.taker_fee_bps,
-            replenish_per_sec: book.replenish_per_sec,
-        }],
-        latency: Duration::from_nanos(one_way),
-        reject_rate: 0.0,
-        seed: seed ^ u64::from(port),
-        refresh: SIM_REFRESH,
-    })?;
+    // A free port is only free until someone else binds it: another process (or our own
+    // desk acceptor's port, chosen before) may take it first, so try a few.
+    let mut attempt = 0;
+    let (exchange, port) = loop {
+        attempt += 1;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .map_err(|source| ServeError::Thread {
+                what: format!("a port for exchange {venue}"),
+                source,
+            })?;
+        if port == config.port {
+            continue;
+        }
+        let started = ExchangeSim::start(ExchangeConfig {
+            comp_id: comp_id.clone(),
+            port,
+            clients: vec![config.comp_id.clone()],
+            data_dir: dir.join("exchange"),
+            symbols: vec![SymbolConfig {
+                symbol: book.instrument.clone(),
+                bids: book.bids.clone(),
+                asks: book.asks.clone(),
+                taker_fee_bps: book.taker_fee_bps,
+                replenish_per_sec: book.replenish_per_sec,
+            }],
+            latency: Duration::from_nanos(one_way),
+            reject_rate: 0.0,
+            seed,
+            refresh: SIM_REFRESH,
+        });
+        match started {
+            Ok(x) => break (x, port),
+            Err(e) if attempt < 5 => {
+                tracing::warn!(%venue, port, "exchange simulator could not start ({e}); another port");
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
     let link = FixBookLink::start(
         FixBookConfig {
             venue: venue.clone(),
