@@ -1,4 +1,9 @@
-//! Fixtures shared by the criterion benchmarks: the venue sets the issues name.
+//! Fixtures shared by the criterion benchmarks: the venue sets the issues name, a
+//! recorded engine event stream ([`engine_trace`]) and desk FIX messages
+//! ([`fix_messages`]).
+
+pub mod engine_trace;
+pub mod fix_messages;
 
 use rust_decimal::Decimal;
 use sor::domain::Conversion;
