@@ -227,7 +227,10 @@ fsync = "each"
     // The desk is told where its parent stands, then the second slice fills it.
     let Some(status) = desk.next_app(WAIT, |f| f.msg_type() == "8" && f.get(150) == Some("I"))
     else {
-        panic!("no status after recovery; gateway log:\n{}", gateway.log_so_far());
+        panic!(
+            "no status after recovery; gateway log:\n{}",
+            gateway.log_so_far()
+        );
     };
     assert_eq!(status.get(11), Some("twap-1"));
     assert_eq!(qty(&status, 14), dec!(1000));
