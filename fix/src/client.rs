@@ -146,6 +146,7 @@ impl DeskClient {
             data_dir: config.data_dir.clone(),
             heartbeat_secs: config.heartbeat_secs,
             threaded: true,
+            persist_messages: true,
         };
         let credentials = config.credentials.clone();
         let host = SessionHost::start(endpoint, move || ClientApp {

@@ -90,6 +90,12 @@ pub struct EndpointConfig {
     pub heartbeat_secs: u16,
     /// One thread per session instead of one for all.
     pub threaded: bool,
+    /// Whether QuickFIX keeps what it sends so it can resend it on the other side's
+    /// ResendRequest. Off, it answers with a gap fill: right for an order-entry session
+    /// to a venue (a stale order resent minutes late is a risk, and reconciliation
+    /// recovers the orders' state), wrong for the desk side (a desk must get every
+    /// report). Sequence numbers persist either way.
+    pub persist_messages: bool,
 }
 
 /// Writes the data dictionary into `data_dir` (creating it) and returns its path.
@@ -163,7 +169,11 @@ pub fn settings(config: &EndpointConfig) -> Result<SessionSettings, SessionError
     set(&mut defaults, "AllowUnknownMsgFields", "Y")?;
     set(&mut defaults, "ValidateUserDefinedFields", "N")?;
     set(&mut defaults, "ValidateFieldsOutOfOrder", "N")?;
-    set(&mut defaults, "PersistMessages", "Y")?;
+    set(
+        &mut defaults,
+        "PersistMessages",
+        if config.persist_messages { "Y" } else { "N" },
+    )?;
     settings
         .set(None, defaults)
         .map_err(qf("applying defaults"))?;

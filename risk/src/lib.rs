@@ -57,7 +57,7 @@ pub use request::{
     ChildCheck, ChildDone, ChildOutcome, ChildRequest, ParentCheck, ParentRequest, Room,
     RoomRequest, Side,
 };
-pub use shared::SharedGate;
+pub use shared::{ControlPin, MAX_UNJOURNALED_CONTROLS, RecordedControl, SharedGate};
 
 use rust_decimal::Decimal;
 

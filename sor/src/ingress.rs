@@ -171,6 +171,40 @@ pub fn exec_report(
     Some(r)
 }
 
+/// The ExecutionReport refusing a parent the gateway never took on (back-pressure):
+/// 150=8 39=8, OrdRejReason 0 (broker option), `text` saying why, OrderID `NONE`.
+pub fn busy_reject(
+    parent: &NewParent,
+    text: String,
+    exec_id: String,
+    transact_time: String,
+) -> ExecReport {
+    ExecReport {
+        order_id: "NONE".into(),
+        cl_ord_id: parent.client_id.clone(),
+        orig_cl_ord_id: None,
+        exec_id,
+        exec_type: ExecType::Rejected,
+        ord_status: OrdStatus::Rejected,
+        account: parent.account.clone(),
+        symbol: parent.instrument.clone(),
+        side: match parent.side {
+            Side::Buy => fix::desk::Side::Buy,
+            Side::Sell => fix::desk::Side::Sell,
+        },
+        order_qty: parent.qty,
+        cum_qty: Decimal::ZERO,
+        leaves_qty: Decimal::ZERO,
+        avg_px: Decimal::ZERO,
+        transact_time,
+        last_qty: None,
+        last_px: None,
+        last_mkt: None,
+        ord_rej_reason: Some(0),
+        text: Some(text),
+    }
+}
+
 /// The ExecutionReport answering an OrderStatusRequest (150=I) for `parent`: its
 /// state now, with its last words (reject or end reason) in Text.
 pub fn status_report(parent: &ParentRecord, exec_id: String, transact_time: String) -> ExecReport {

@@ -74,7 +74,10 @@ fn interrupt(child: &mut Child) -> std::process::ExitStatus {
     child.wait().unwrap()
 }
 
-fn fills_for(desk: &DeskClient, id: &str) -> Vec<FixFields> {
+/// The fills of parent `id` until it is filled; `None` when the router had no venue
+/// able to take it yet (its market data, ladders or pool state not in yet: the parent
+/// is cancelled with nothing filled, and the caller tries again).
+fn fills_for(desk: &DeskClient, id: &str) -> Option<Vec<FixFields>> {
     let mut fills = Vec::new();
     loop {
         let r = desk
@@ -86,8 +89,14 @@ fn fills_for(desk: &DeskClient, id: &str) -> Vec<FixFields> {
                 let done = r.get(39) == Some("2");
                 fills.push(r);
                 if done {
-                    return fills;
+                    return Some(fills);
                 }
+            }
+            Some("C" | "4")
+                if fills.is_empty()
+                    && r.get(58).is_some_and(|t| t.contains("no venue could take")) =>
+            {
+                return None;
             }
             other => panic!("{id}: unexpected {other:?}: {r:?}"),
         }
@@ -262,8 +271,18 @@ chain = {{ rpc_url = "{rpc}", pool = "{pool}", router = "{router}", key_env = "T
         ("d-1", "500000", "dealer-a"),
         ("c-1", "50", "pool-cwusdc"),
     ] {
-        order(&desk, id, qty, venue);
-        let fills = fills_for(&desk, id);
+        // Under load the venues' first state can take longer than the pause above.
+        let mut fills = None;
+        for attempt in 0..20 {
+            let id = format!("{id}-{attempt}");
+            order(&desk, &id, qty, venue);
+            fills = fills_for(&desk, &id);
+            if fills.is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        let fills = fills.unwrap_or_else(|| panic!("{venue}: no fill in 20 attempts"));
         assert!(fills.iter().all(|f| f.get(30) == Some(venue)), "{fills:?}");
         let cum: Decimal = fills
             .iter()

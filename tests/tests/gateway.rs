@@ -676,6 +676,74 @@ fn a_burst_beyond_the_queue_is_answered_in_full_never_dropped() {
     setup.gateway.stop().unwrap();
 }
 
+#[test]
+fn parents_that_would_wait_past_the_time_bound_are_refused_as_busy_never_routed_late() {
+    // A queue long in count but short in time (20 ms), and an engine slowed by one
+    // fdatasync per input: a pipelined burst must meet the time bound, and every order
+    // still gets exactly one answer.
+    let serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let setup = start_in_with(
+        serial,
+        temp_dir("time-bound"),
+        free_port(),
+        "cancel",
+        4096,
+        "max_queue_wait_ms = 20\n[journal]\nfsync = \"each\"",
+    );
+    let desk = client(&setup, "DESK1", None);
+    assert!(desk.wait_logon(WAIT));
+    let n = 300;
+    for i in 0..n {
+        new_order(&desk, &format!("tb-{i}"), "10", &[]);
+    }
+    let mut answered = std::collections::BTreeMap::new();
+    let mut filled = std::collections::BTreeSet::new();
+    while answered.len() < n {
+        let r = desk
+            .next_app(WAIT, |f| f.msg_type() == "8")
+            .expect("every order is answered");
+        let id = r.get(11).unwrap().to_owned();
+        if r.get(150) == Some("F") {
+            filled.insert(id);
+            continue;
+        }
+        if !matches!(r.get(150), Some("0") | Some("8")) {
+            continue;
+        }
+        let verdict = if r.get(150) == Some("0") {
+            "ack".to_owned()
+        } else {
+            assert_eq!(r.get(37), Some("NONE"), "a refused parent has no order id");
+            assert_eq!(r.get(103), Some("0"), "OrdRejReason: broker option");
+            r.get(58).unwrap().to_owned()
+        };
+        assert!(
+            verdict == "ack"
+                || (verdict.starts_with("gateway busy")
+                    && verdict.contains("max_queue_wait_ms = 20")),
+            "{id}: {verdict}"
+        );
+        assert!(answered.insert(id, verdict).is_none(), "answered twice");
+    }
+    let busy: Vec<_> = answered.iter().filter(|(_, v)| *v != "ack").collect();
+    assert!(!busy.is_empty(), "the time bound never refused anything");
+    assert_eq!(answered["tb-0"], "ack", "an empty queue always admits");
+    // A refused parent was never routed: no fill ever names it.
+    while let Some(f) = desk.next_app(Duration::from_millis(500), |f| f.msg_type() == "8") {
+        if f.get(150) == Some("F") {
+            filled.insert(f.get(11).unwrap().to_owned());
+        }
+    }
+    let late: Vec<_> = filled
+        .iter()
+        .filter(|id| answered.get(*id).is_some_and(|v| v != "ack"))
+        .collect();
+    assert!(late.is_empty(), "refused parents filled: {late:?}");
+    eprintln!("burst of {n}: {} refused by the time bound", busy.len());
+    desk.stop();
+    setup.gateway.stop().unwrap();
+}
+
 /// (next sequence number we send, next we expect) from a QuickFIX file store.
 fn seqnums(store: &Path, session: &str) -> (u64, u64) {
     let text = std::fs::read_to_string(store.join(format!("{session}.seqnums"))).unwrap();
@@ -833,5 +901,100 @@ fn the_live_risk_layer_kills_reloads_and_audits() {
         lines.iter().filter(|l| l["who"] == "limits-file").count(),
         1,
         "the bad file was never applied"
+    );
+}
+
+#[test]
+fn kill_switches_and_limit_changes_survive_a_restart_and_a_changed_file_still_applies() {
+    use sor::admin::client::AdminClient;
+    use sor::admin::wire::Scope;
+    let serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let (dir, port, admin_port) = (temp_dir("risk-restart"), free_port(), free_port());
+    let limits = dir.join("limits.toml");
+    std::fs::write(&limits, LIMITS).unwrap();
+    let tokens = dir.join("tokens.toml");
+    std::fs::write(
+        &tokens,
+        format!(
+            "[[tokens]]\nname = \"officer\"\nrole = \"risk_officer\"\nsha256 = \"{}\"\n",
+            risk::hash_token("officer-secret")
+        ),
+    )
+    .unwrap();
+    let extra = format!(
+        "risk_limits = \"{}\"\nadmin_tokens = \"{}\"\nadmin_port = {admin_port}\nreload_ms = 100\n",
+        limits.display(),
+        tokens.display()
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let admin =
+        AdminClient::new(&format!("http://127.0.0.1:{admin_port}"), "officer-secret").unwrap();
+    let client_dir = dir.join("client-risk-restart");
+
+    // Before: the officer tightens DESK1 over the admin API and kills DESK2.
+    let setup = start_in_with(serial, dir.clone(), port, "cancel", 64, &extra);
+    rt.block_on(admin.set_limit(
+        "desks.DESK1.max_parent_notional",
+        "20000000",
+        "test: tighten",
+    ))
+    .unwrap();
+    rt.block_on(admin.kill(Scope::Desk("DESK2".into()), false, "test: stop DESK2"))
+        .unwrap();
+    let desk = client_in(&setup, "DESK1", None, client_dir.clone());
+    assert!(desk.wait_logon(WAIT));
+    new_order(&desk, "k-1", "21000000", &[]);
+    let r = desk.next_app(WAIT, report_for("k-1")).expect("reject");
+    assert!(r.get(58).unwrap().contains("20000000"), "{r:?}");
+    desk.stop();
+    let Setup {
+        _serial, gateway, ..
+    } = setup;
+    gateway.stop().unwrap();
+
+    // After a restart on the same journal, with the same file: both still hold.
+    let setup = start_in_with(_serial, dir.clone(), port, "cancel", 64, &extra);
+    let desk = client_in(&setup, "DESK1", None, client_dir.clone());
+    assert!(desk.wait_logon(WAIT), "logon after restart");
+    new_order(&desk, "k-2", "21000000", &[]);
+    let r = desk.next_app(WAIT, report_for("k-2")).expect("reject");
+    assert_eq!(r.get(150), Some("8"), "{r:?}");
+    assert!(
+        r.get(58).unwrap().contains("20000000"),
+        "the admin's limit came back, not the file's: {r:?}"
+    );
+    let desk2 = client(&setup, "DESK2", Some(("DESK2", "desk2-pw")));
+    assert!(desk2.wait_logon(WAIT));
+    new_order(&desk2, "k-3", "1000", &[]);
+    let r = desk2.next_app(WAIT, report_for("k-3")).expect("reject");
+    assert_eq!(r.get(150), Some("8"), "{r:?}");
+    assert!(
+        r.get(58).unwrap().contains("kill switch engaged"),
+        "DESK2's kill switch came back: {r:?}"
+    );
+    desk.stop();
+    desk2.stop();
+    let Setup {
+        _serial, gateway, ..
+    } = setup;
+    gateway.stop().unwrap();
+
+    // The file edited while the gateway was down: its limits apply at the restart.
+    std::fs::write(&limits, LIMITS.replace("\"25000000\"", "\"30000000\"")).unwrap();
+    let setup = start_in_with(_serial, dir.clone(), port, "cancel", 64, &extra);
+    let desk = client_in(&setup, "DESK1", None, client_dir);
+    assert!(desk.wait_logon(WAIT), "logon after second restart");
+    new_order(&desk, "k-4", "26000000", &[]);
+    let r = desk.next_app(WAIT, report_for("k-4")).expect("answer");
+    assert_eq!(r.get(150), Some("0"), "the edited file applies: {r:?}");
+    desk.stop();
+    setup.gateway.stop().unwrap();
+    let audit = std::fs::read_to_string(dir.join("gateway").join("risk-audit.jsonl")).unwrap();
+    assert!(
+        audit.contains("limits file changed while the gateway was down"),
+        "{audit}"
     );
 }

@@ -11,9 +11,10 @@
 //! The gateway's own hops (parent received → first child handed to the venue
 //! session, engine decision, report send) come from its histograms.
 //!
-//! Run: `cargo run --release -p bench --bin gateway-latency -- [ITERATIONS] [JOURNAL]`
+//! Run: `cargo run --release -p bench --bin gateway-latency -- [ITERATIONS] [JOURNAL] [SPIN_US]`
 //! where JOURNAL is the gateway's `[journal] fsync` (`group`, the default, `each` or
-//! `none`) or `off` (no journal at all).
+//! `none`) or `off` (no journal at all), and SPIN_US the gateway's `engine_spin_us`
+//! (default 0).
 
 use fix::client::{ClientConfig, DeskClient};
 use fix::session::{EndpointConfig, Role, SessionHost};
@@ -242,6 +243,10 @@ fn main() {
         "off" => "[journal]\nenabled = false\n".to_owned(),
         mode => format!("[journal]\nfsync = \"{mode}\"\n"),
     };
+    let spin_us: u64 = std::env::args()
+        .nth(3)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(0);
     let warmup = (n / 10).max(100);
     let dir: PathBuf = std::env::temp_dir().join(format!("sor-bench-gw-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -257,6 +262,7 @@ fn main() {
             data_dir: dir.join("echo"),
             heartbeat_secs: 30,
             threaded: true,
+            persist_messages: true,
         },
         || Echo,
     )
@@ -271,7 +277,7 @@ fn main() {
     let port = free_port();
     let config = GatewayConfig::parse(
         &format!(
-            "[gateway]\nport = {port}\ndata_dir = \"{}\"\nmarket = \"unused\"\n[desks.DESK1]\n{journal_toml}",
+            "[gateway]\nport = {port}\ndata_dir = \"{}\"\nmarket = \"unused\"\nengine_spin_us = {spin_us}\n[desks.DESK1]\n{journal_toml}",
             dir.join("gateway").display()
         ),
         Path::new("."),
@@ -308,6 +314,13 @@ fn main() {
         line(
             "gateway: parent received → child handed to venue session",
             &hops.parent_to_first_child
+        )
+    );
+    println!(
+        "{}",
+        line(
+            "gateway: parent received → child sent by QuickFIX",
+            &hops.parent_to_first_child_sent
         )
     );
     println!(

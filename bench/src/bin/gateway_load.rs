@@ -7,7 +7,9 @@
 //! serves every step. Each parent is a 100 USDC sell that routes one child and fills.
 //!
 //! Run: `cargo run --release -p bench --bin gateway-load -- [SECS_PER_STEP] [RATE...]`
-//! (defaults: 3 s per step; 500 1000 2000 4000 8000 16000 parents/s in all).
+//! (defaults: 3 s per step; 500 1000 2000 4000 8000 16000 parents/s in all). The
+//! environment variable `MAX_QUEUE_WAIT_MS` sets the gateway's `max_queue_wait_ms`
+//! (default 200; 60000 leaves only the queue's bound in count).
 
 use fix::client::{ClientConfig, ClientEvent, DeskClient};
 use hdrhistogram::Histogram;
@@ -155,9 +157,13 @@ fn main() {
     let _ = std::fs::remove_dir_all(&dir);
     let port = free_port();
     let desks: String = (1..=SESSIONS).map(|i| format!("[desks.L{i}]\n")).collect();
+    let max_wait: u64 = std::env::var("MAX_QUEUE_WAIT_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
     let config = match GatewayConfig::parse(
         &format!(
-            "[gateway]\nport = {port}\ndata_dir = \"{}\"\nmarket = \"unused\"\ninbound_queue = 4096\n{desks}",
+            "[gateway]\nport = {port}\ndata_dir = \"{}\"\nmarket = \"unused\"\ninbound_queue = 4096\nmax_queue_wait_ms = {max_wait}\n{desks}",
             dir.display()
         ),
         Path::new("."),
@@ -258,8 +264,9 @@ fn main() {
     }
     match gateway.stop() {
         Ok(summary) => println!(
-            "\ngateway hops over the whole run:\n{}",
-            summary.core.hops.summary()
+            "\ngateway hops over the whole run:\n{}\nparents refused after waiting past max_queue_wait_ms: {}",
+            summary.core.hops.summary(),
+            summary.core.expired_in_queue
         ),
         Err(e) => eprintln!("gateway stop: {e}"),
     }

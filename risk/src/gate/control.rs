@@ -55,7 +55,8 @@ impl fmt::Display for KillScope {
 }
 
 /// One change a risk officer makes to a live gate.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "control")]
 pub enum Control {
     /// Sets one limit by its dotted key (`venues.dealer-a.max_clip`) to a value typed as
     /// text (`"1500000"`, `20`, `true`, `["a", "b"]`; a bare word is a string). The
@@ -183,6 +184,9 @@ pub enum ControlError {
     /// The gate was changed by another control between planning and applying.
     #[error("the limits changed while this change was being recorded; try again")]
     Conflict,
+    /// Applied controls wait for the gateway's journal and too many already do.
+    #[error("{0} changes are waiting for the gateway's journal; try again shortly")]
+    Backlog(usize),
 }
 
 /// What a planned control will do.

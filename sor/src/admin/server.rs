@@ -258,6 +258,7 @@ impl From<ControlError> for ApiError {
             ControlError::NotEngaged { .. } => (S::BAD_REQUEST, "not_engaged"),
             ControlError::Unattributed => (S::BAD_REQUEST, "bad_request"),
             ControlError::Conflict => (S::CONFLICT, "conflict"),
+            ControlError::Backlog(_) => (S::SERVICE_UNAVAILABLE, "busy"),
             ControlError::Audit(_) => (S::INTERNAL_SERVER_ERROR, "audit_failed"),
         };
         Self::new(status, code, e.to_string())

@@ -210,6 +210,10 @@ struct GatewayFile {
     on_shutdown: OnShutdown,
     #[serde(default = "default_inbound_queue")]
     inbound_queue: usize,
+    #[serde(default)]
+    engine_spin_us: u64,
+    #[serde(default = "default_max_queue_wait_ms")]
+    max_queue_wait_ms: u64,
     #[serde(default = "default_shutdown_grace_ms")]
     shutdown_grace_ms: u64,
     risk_limits: Option<PathBuf>,
@@ -243,6 +247,9 @@ fn default_on_shutdown() -> OnShutdown {
 }
 fn default_inbound_queue() -> usize {
     4096
+}
+fn default_max_queue_wait_ms() -> u64 {
+    200
 }
 fn default_shutdown_grace_ms() -> u64 {
     2000
@@ -288,6 +295,12 @@ pub struct GatewayConfig {
     pub on_shutdown: OnShutdown,
     /// Bound of the desk → engine queue; beyond it new requests are refused as busy.
     pub inbound_queue: usize,
+    /// How long the engine thread polls for input after each batch before it parks
+    /// (0: park at once). Spinning trades a core's time for the wake-up latency.
+    pub engine_spin_us: u64,
+    /// Longest the requests already queued may keep a new parent waiting (by the
+    /// engine's average time per input); past it new parents are refused as busy.
+    pub max_queue_wait_ms: u64,
     /// How long shutdown waits for cancels to be confirmed.
     pub shutdown_grace_ms: u64,
     /// Desks allowed to log on.
@@ -341,6 +354,16 @@ impl GatewayConfig {
         if g.inbound_queue == 0 || g.inbound_queue > 1_000_000 {
             return Err(ConfigError(
                 "gateway.inbound_queue: must be between 1 and 1000000".into(),
+            ));
+        }
+        if g.max_queue_wait_ms == 0 || g.max_queue_wait_ms > 60_000 {
+            return Err(ConfigError(
+                "gateway.max_queue_wait_ms: must be between 1 and 60000".into(),
+            ));
+        }
+        if g.engine_spin_us > 10_000 {
+            return Err(ConfigError(
+                "gateway.engine_spin_us: must be at most 10000 (10 ms)".into(),
             ));
         }
         if g.shutdown_grace_ms > 60_000 {
@@ -417,6 +440,8 @@ impl GatewayConfig {
             market: base.join(g.market),
             on_shutdown: g.on_shutdown,
             inbound_queue: g.inbound_queue,
+            engine_spin_us: g.engine_spin_us,
+            max_queue_wait_ms: g.max_queue_wait_ms,
             shutdown_grace_ms: g.shutdown_grace_ms,
             desks,
             risk,
@@ -506,6 +531,14 @@ password_hash = "sha256$s$8d969eef6ecad3c29a3a629280e686cf0c3f5d5a86aff3ca12020c
             (
                 "[gateway]\nmarket = \"m\"\ninbound_queue = 0\n[desks.D]\n",
                 "gateway.inbound_queue",
+            ),
+            (
+                "[gateway]\nmarket = \"m\"\nengine_spin_us = 20000\n[desks.D]\n",
+                "gateway.engine_spin_us",
+            ),
+            (
+                "[gateway]\nmarket = \"m\"\nmax_queue_wait_ms = 0\n[desks.D]\n",
+                "gateway.max_queue_wait_ms",
             ),
             (
                 "[gateway]\nmarket = \"m\"\ncolour = 1\n[desks.D]\n",

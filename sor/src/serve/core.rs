@@ -12,14 +12,15 @@ use crate::clock::{Clock, SystemClock};
 use crate::domain::{ChildId, ParentId};
 use crate::engine::{Command, DeskEvent, DeskReport, Engine, Event, NewParent};
 use crate::ingress;
-use crate::serve::durable::{Durable, Entry, Recovery};
+use crate::serve::admission::ServiceTime;
+use crate::serve::durable::{Durable, Entry, Recovery, Replayed};
 use crossbeam_channel::{Receiver, never, select};
 use fix::desk::{
     CancelReject, CancelRequest, CxlRejReason, DeskMessage, DeskOutbox, ExecIds, ExecReport,
     ExecType, OrdStatus, StatusRequest,
 };
 use hdrhistogram::Histogram;
-use risk::PreTradeGate;
+use risk::{PreTradeGate, SharedGate};
 use rust_decimal::Decimal;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -91,8 +92,12 @@ pub struct Hops {
     pub decision: Histogram<u64>,
     /// Handing one child to its venue link.
     pub venue_send: Histogram<u64>,
-    /// Parent received by the acceptor → its first child handed to a venue link.
+    /// Parent received by the acceptor → its first child handed to its venue link:
+    /// the gateway's own processing (decode, queue, journal, route, risk).
     pub parent_to_first_child: Histogram<u64>,
+    /// Parent received by the acceptor → its venue link has sent the first child (for
+    /// a FIX venue: QuickFIX has built, stored and written the NewOrderSingle).
+    pub parent_to_first_child_sent: Histogram<u64>,
     /// Building and sending one ExecutionReport to a desk.
     pub desk_send: Histogram<u64>,
     /// Committing the journal before an input's effects leave the process.
@@ -110,6 +115,7 @@ impl Hops {
             decision: h(),
             venue_send: h(),
             parent_to_first_child: h(),
+            parent_to_first_child_sent: h(),
             desk_send: h(),
             journal_commit: h(),
         }
@@ -132,6 +138,7 @@ impl Hops {
             line("engine decision", &self.decision),
             line("venue send", &self.venue_send),
             line("parent → first child", &self.parent_to_first_child),
+            line("parent → child sent", &self.parent_to_first_child_sent),
             line("desk report send", &self.desk_send),
             line("journal commit", &self.journal_commit),
         ]
@@ -155,6 +162,8 @@ pub struct CoreSummary {
     pub hops: Hops,
     /// The fatal error that stopped it, if any.
     pub fatal: Option<String>,
+    /// Parents refused as busy for waiting longer than `max_queue_wait_ms` in the queue.
+    pub expired_in_queue: u64,
 }
 
 impl CoreSummary {
@@ -165,6 +174,7 @@ impl CoreSummary {
             cancelled_on_shutdown: 0,
             hops: Hops::new(),
             fatal: Some(why.to_owned()),
+            expired_in_queue: 0,
         }
     }
 }
@@ -193,6 +203,29 @@ impl Ord for Timer {
     }
 }
 
+/// Something the engine thread owes the outside world once the journal is committed.
+enum Effect {
+    /// What the engine asked for.
+    Engine(Command),
+    /// A parent refused before the engine saw it (too long in the queue).
+    Refuse {
+        /// The desk.
+        desk: String,
+        /// The reject.
+        report: Box<ExecReport>,
+    },
+}
+
+impl Effect {
+    /// A child or a cancel for a venue (sent before desk reports of the same batch).
+    fn is_venue(&self) -> bool {
+        matches!(
+            self,
+            Effect::Engine(Command::Send { .. } | Command::Cancel { .. })
+        )
+    }
+}
+
 /// The engine thread's state.
 pub struct Core<G> {
     engine: Engine<G>,
@@ -214,10 +247,22 @@ pub struct Core<G> {
     reconcile_until: Option<Instant>,
     /// What applied inputs asked of the outside world, waiting for the journal commit;
     /// a Send carries when its parent arrived (for the hop histogram).
-    effects: Vec<(Command, Option<Instant>)>,
+    effects: Vec<(Effect, Option<Instant>)>,
     /// Status reports for the desks' open parents after a restart, sent once the desk
     /// acceptor is up.
     recovered_status: Vec<(String, ExecReport)>,
+    /// How long the engine thread polls its queues before it parks (see [`Core::with_spin`]).
+    spin: Duration,
+    /// The average time per input, told to the desk acceptor's admission.
+    service: Option<Arc<ServiceTime>>,
+    /// When the first input of the current batch was taken, and how many were.
+    batch: Option<(Instant, u64)>,
+    /// A parent that waited longer than this in the inbound queue is refused as busy.
+    max_queue_wait: Option<Duration>,
+    /// Parents refused for that.
+    expired_in_queue: u64,
+    /// The live risk gate, whose controls are journaled between inputs and replayed.
+    controls: Option<SharedGate>,
 }
 
 impl<G: PreTradeGate> Core<G> {
@@ -248,7 +293,58 @@ impl<G: PreTradeGate> Core<G> {
             reconcile_until: None,
             effects: Vec::new(),
             recovered_status: Vec::new(),
+            spin: Duration::ZERO,
+            service: None,
+            batch: None,
+            max_queue_wait: None,
+            expired_in_queue: 0,
+            controls: None,
         }
+    }
+
+    /// Journals the live gate's controls in order with the inputs (each lands between
+    /// two inputs: the engine pins the gate while it handles one) and replays them on
+    /// recovery, so kill switches, stages and limits come back as they were.
+    pub fn with_controls(mut self, gate: SharedGate) -> Self {
+        if self.durable.is_some() {
+            gate.record_controls();
+        }
+        self.controls = Some(gate);
+        self
+    }
+
+    /// Refuses, as busy, a parent that waited longer than `max` in the inbound queue
+    /// by the time the engine takes it (what the acceptor's admission let through
+    /// before the queue grew slow).
+    pub fn with_max_queue_wait(mut self, max: Duration) -> Self {
+        self.max_queue_wait = Some(max);
+        self
+    }
+
+    /// Keeps `service` up to date with the engine's time per input (journal commit
+    /// included), for the acceptor's time-bounded admission.
+    pub fn with_service_time(mut self, service: Arc<ServiceTime>) -> Self {
+        self.service = Some(service);
+        self
+    }
+
+    /// Starts timing the current batch at its first input, and counts desk requests:
+    /// the batch's whole time (venue reports and the journal commit included) is put
+    /// on the desk requests in it, the best predictor of what one more queued request
+    /// will cost. Batches without a desk request are not sampled.
+    fn count_input(&mut self, desk_request: bool) {
+        let (_, n) = self.batch.get_or_insert_with(|| (Instant::now(), 0));
+        if desk_request {
+            *n += 1;
+        }
+    }
+
+    /// Makes the engine thread poll its queues for up to `spin` after each batch before
+    /// it parks: an input arriving meanwhile is taken without the wake-up of a parked
+    /// thread (tens of µs on a virtual machine), at the cost of that much CPU per batch.
+    pub fn with_spin(mut self, spin: Duration) -> Self {
+        self.spin = spin;
+        self
     }
 
     /// Whether new work waits: after a restart nothing new is sent until every child
@@ -283,11 +379,36 @@ impl<G: PreTradeGate> Core<G> {
     /// is sent its true state (an unsolicited status report), and each child that was
     /// still working is asked for at its venue. Returns how many events were replayed.
     pub fn recover(&mut self, recovery: &Recovery) -> Result<u64, String> {
+        // What the limits file says now; replay puts back what was in force.
+        let file_limits = self.controls.as_ref().map(SharedGate::limits);
+        // The limits the journal last took from the file (at its start or on reload).
+        let mut last_from_file = None;
         let mut n = 0u64;
-        for (at, event) in &recovery.events {
-            self.replay(*at, event.clone())?;
-            n += 1;
+        for input in &recovery.inputs {
+            match input {
+                Replayed::Event(at, event) => {
+                    self.replay(*at, event.clone())?;
+                    n += 1;
+                }
+                Replayed::Control(recorded) => match &self.controls {
+                    Some(gate) => {
+                        gate.replay(recorded).map_err(|e| {
+                            format!("replay: risk control by {} refused: {e}", recorded.who)
+                        })?;
+                        if let risk::Control::ReplaceLimits(l) = &recorded.control
+                            && matches!(recorded.who.as_str(), "gateway" | "limits-file")
+                        {
+                            last_from_file = Some((**l).clone());
+                        }
+                    }
+                    None => tracing::warn!(
+                        who = %recorded.who,
+                        "journal holds a risk control but the gateway runs without live risk: skipped"
+                    ),
+                },
+            }
         }
+        self.settle_limits(recovery, file_limits, last_from_file)?;
         if n == 0 {
             return Ok(0);
         }
@@ -354,6 +475,56 @@ impl<G: PreTradeGate> Core<G> {
 
     /// Applies one journaled event at its recorded time, with no effect outside the
     /// engine: only timers and the desk bookkeeping are kept.
+    /// After replay: a new journal starts from the limits in force (so a later replay
+    /// does not depend on the file at that time). A restarted one keeps what was in
+    /// force before (admin changes included), unless the limits file itself changed
+    /// while the gateway was down: then the file's limits apply as a control like any
+    /// other (audited, journaled). Kill switches and stages stay as replayed.
+    fn settle_limits(
+        &mut self,
+        recovery: &Recovery,
+        file_limits: Option<risk::Limits>,
+        last_from_file: Option<risk::Limits>,
+    ) -> Result<(), String> {
+        let (Some(gate), Some(file_limits)) = (&self.controls, file_limits) else {
+            return Ok(());
+        };
+        let now = u64::try_from(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_nanos(),
+        )
+        .unwrap_or(u64::MAX);
+        let started_here = !recovery
+            .inputs
+            .iter()
+            .any(|i| matches!(i, Replayed::Control(_)));
+        if started_here {
+            if let Some(d) = &mut self.durable {
+                d.mark(&Entry::Control {
+                    recorded: gate.baseline(now),
+                })
+                .map_err(|e| e.to_string())?;
+            }
+            return Ok(());
+        }
+        if last_from_file.as_ref() != Some(&file_limits) {
+            let by = risk::Actor {
+                who: "limits-file",
+                reason: "limits file changed while the gateway was down",
+                now,
+            };
+            match gate.replace_limits(&by, file_limits) {
+                Ok(_) => tracing::warn!("limits file changed while the gateway was down: applied"),
+                Err(e) => tracing::error!(
+                    "limits file changed while the gateway was down and was not applied: {e}"
+                ),
+            }
+        }
+        Ok(())
+    }
+
     fn replay(&mut self, at: Nanos, event: Event) -> Result<(), String> {
         if matches!(event, Event::SliceDue { .. } | Event::RetryRound { .. }) {
             self.forget_timer(&event);
@@ -428,6 +599,16 @@ impl<G: PreTradeGate> Core<G> {
             if gated {
                 wait = wait.min(Duration::from_millis(50));
             }
+            if !self.spin.is_zero() {
+                let until = Instant::now() + self.spin.min(wait);
+                while (gated || desk_rx.is_empty())
+                    && link_rx.is_empty()
+                    && ctrl_rx.is_empty()
+                    && Instant::now() < until
+                {
+                    std::hint::spin_loop();
+                }
+            }
             let step = select! {
                 recv(if gated { &held } else { &desk_rx }) -> m => match m {
                     Ok(inbound) => self.on_desk(inbound),
@@ -474,6 +655,11 @@ impl<G: PreTradeGate> Core<G> {
                     Some(d) => d.commit_if_due(Instant::now()).map_err(|e| e.to_string()),
                     None => Ok(()),
                 });
+            if let Some((started, inputs)) = self.batch.take()
+                && let Some(service) = &self.service
+            {
+                service.record(started.elapsed(), inputs);
+            }
             if let Err(e) = step {
                 tracing::error!("engine stopped: {e}");
                 fatal = Some(e);
@@ -490,6 +676,7 @@ impl<G: PreTradeGate> Core<G> {
             cancelled_on_shutdown: cancelled,
             hops: self.hops,
             fatal,
+            expired_in_queue: self.expired_in_queue,
         }
     }
 
@@ -563,6 +750,7 @@ impl<G: PreTradeGate> Core<G> {
     }
 
     fn on_desk(&mut self, inbound: Inbound) -> Result<(), String> {
+        self.count_input(true);
         if !matches!(inbound, Inbound::New { .. }) {
             // Cancels and status requests answer from state the desk has been told.
             self.flush()?;
@@ -570,6 +758,37 @@ impl<G: PreTradeGate> Core<G> {
         match inbound {
             Inbound::New { parent, received } => {
                 record(&mut self.hops.queue_wait, received);
+                let waited = received.elapsed();
+                if let Some(service) = &self.service {
+                    service.record_sojourn(waited);
+                }
+                if let Some(max) = self.max_queue_wait
+                    && waited > max
+                {
+                    // Too late to act on: nothing was done (never journaled, never
+                    // routed), as if refused at the door. The desk is told after what
+                    // earlier inputs owe it, to keep its reports in order.
+                    self.expired_in_queue += 1;
+                    let text = format!(
+                        "gateway busy: waited {} ms in the inbound queue (max_queue_wait_ms = {}); nothing was done, retry later",
+                        waited.as_millis(),
+                        max.as_millis()
+                    );
+                    let report = ingress::busy_reject(
+                        &parent,
+                        text,
+                        self.exec_ids.next_id(),
+                        fix::utc_now(),
+                    );
+                    let desk = parent.desk.clone();
+                    if self.effects.is_empty() {
+                        self.send(&desk, DeskMessage::Exec(report));
+                    } else {
+                        let report = Box::new(report);
+                        self.effects.push((Effect::Refuse { desk, report }, None));
+                    }
+                    return Ok(());
+                }
                 self.apply(Event::NewParent(parent), Some(received))
             }
             Inbound::Cancel { desk, request } => {
@@ -647,6 +866,7 @@ impl<G: PreTradeGate> Core<G> {
     }
 
     fn on_link(&mut self, event: LinkEvent) -> Result<(), String> {
+        self.count_input(false);
         match event {
             LinkEvent::Report {
                 client_id, report, ..
@@ -681,11 +901,20 @@ impl<G: PreTradeGate> Core<G> {
     fn apply(&mut self, event: Event, received: Option<Instant>) -> Result<(), String> {
         let started = Instant::now();
         let now = self.clock.now();
+        // No control applies while this input is handled; those applied since the last
+        // input go into the journal ahead of it.
+        let pin = self.controls.as_ref().map(SharedGate::pin);
         if let Some(d) = &mut self.durable {
+            if let Some(gate) = &self.controls {
+                for recorded in gate.take_unjournaled() {
+                    d.record_control(&recorded).map_err(|e| e.to_string())?;
+                }
+            }
             d.record(now, &event).map_err(|e| e.to_string())?;
         }
         let mut out = std::mem::take(&mut self.out);
         let handled = self.engine.handle(now, event, &mut out);
+        drop(pin);
         record(&mut self.hops.decision, started);
         if let Err(e) = handled {
             match e {
@@ -701,9 +930,9 @@ impl<G: PreTradeGate> Core<G> {
                 Command::Schedule { at, event } => self.push_timer(at, event)?,
                 Command::Send { .. } => {
                     let r = received.take();
-                    self.effects.push((cmd, r));
+                    self.effects.push((Effect::Engine(cmd), r));
                 }
-                other => self.effects.push((other, None)),
+                other => self.effects.push((Effect::Engine(other), None)),
             }
         }
         self.out = out;
@@ -730,9 +959,22 @@ impl<G: PreTradeGate> Core<G> {
                 d.commit().map_err(|e| e.to_string())?;
                 record(&mut self.hops.journal_commit, t);
             }
-            let effects = std::mem::take(&mut self.effects);
+            // Venue commands first, then desk reports, each in the order the engine
+            // gave them: a child reaches its venue without waiting behind the desk's
+            // ack, and neither the desk's nor any venue's messages change order.
+            let mut effects = std::mem::take(&mut self.effects);
+            if effects.iter().any(|(e, _)| !e.is_venue()) {
+                effects.sort_by_key(|(e, _)| !e.is_venue());
+            }
             let mut refused = Vec::new();
-            for (cmd, received) in effects {
+            for (effect, received) in effects {
+                let cmd = match effect {
+                    Effect::Engine(cmd) => cmd,
+                    Effect::Refuse { desk, report } => {
+                        self.send(&desk, DeskMessage::Exec(*report));
+                        continue;
+                    }
+                };
                 match cmd {
                     Command::Send {
                         venue,
@@ -747,13 +989,16 @@ impl<G: PreTradeGate> Core<G> {
                         }
                         let child = ChildId(order.client_id.clone());
                         let t = Instant::now();
+                        if let Some(received) = received {
+                            record(&mut self.hops.parent_to_first_child, received);
+                        }
                         let sent = match self.links.get(&venue) {
                             Some(link) => link.send(order).map_err(|e| e.to_string()),
                             None => Err(format!("venue {venue} has no link")),
                         };
                         record(&mut self.hops.venue_send, t);
                         if let Some(received) = received {
-                            record(&mut self.hops.parent_to_first_child, received);
+                            record(&mut self.hops.parent_to_first_child_sent, received);
                         }
                         if let Err(reason) = sent {
                             tracing::warn!(%venue, %child, "child not sent: {reason}");

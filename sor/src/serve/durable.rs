@@ -14,6 +14,7 @@
 
 use crate::engine::Event;
 use crate::journal::{FsyncPolicy, Journal, JournalConfig, JournalError, TailRepair};
+use risk::RecordedControl;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -49,6 +50,12 @@ pub enum Entry {
         /// Events replayed.
         replayed: u64,
     },
+    /// A risk control, applied between the inputs around it (the limits at the
+    /// journal's start, an admin change, a reloaded limits file).
+    Control {
+        /// Who, why, when, what.
+        recorded: RecordedControl,
+    },
     /// An input the engine was handed at engine time `at`.
     Event {
         /// Engine time (ns since the Unix epoch).
@@ -61,7 +68,17 @@ pub enum Entry {
 #[derive(Serialize)]
 #[serde(tag = "entry", rename_all = "snake_case")]
 enum EntryRef<'a> {
+    Control { recorded: &'a RecordedControl },
     Event { at: Nanos, event: &'a Event },
+}
+
+/// One input read back from the journal.
+#[derive(Debug, Clone)]
+pub enum Replayed {
+    /// An engine input and its engine time.
+    Event(Nanos, Event),
+    /// A risk control, between the inputs around it.
+    Control(RecordedControl),
 }
 
 /// What the journal held when the gateway started.
@@ -69,8 +86,8 @@ enum EntryRef<'a> {
 pub struct Recovery {
     /// The run prefix of the journal's first start (`None` for a new journal).
     pub run_prefix: Option<String>,
-    /// Every recorded input, in order.
-    pub events: Vec<(Nanos, Event)>,
+    /// Every recorded input and control, in order.
+    pub inputs: Vec<Replayed>,
     /// Earlier restarts.
     pub restarts: u64,
     /// A torn tail `open` cut, if any.
@@ -127,7 +144,8 @@ impl Durable {
                     recovery.run_prefix.get_or_insert(run_prefix);
                 }
                 Entry::Restart { .. } => recovery.restarts += 1,
-                Entry::Event { at, event } => recovery.events.push((at, event)),
+                Entry::Event { at, event } => recovery.inputs.push(Replayed::Event(at, event)),
+                Entry::Control { recorded } => recovery.inputs.push(Replayed::Control(recorded)),
             }
         }
         Ok((
@@ -146,6 +164,15 @@ impl Durable {
             .map_err(|e| DurableError::Encode(e.to_string()))?;
         self.journal.append(&self.buf)?;
         self.journal.commit()?;
+        Ok(())
+    }
+
+    /// Appends a control applied before the next input (durable at the next commit).
+    pub fn record_control(&mut self, recorded: &RecordedControl) -> Result<(), DurableError> {
+        self.buf.clear();
+        serde_json::to_writer(&mut self.buf, &EntryRef::Control { recorded })
+            .map_err(|e| DurableError::Encode(e.to_string()))?;
+        self.journal.append(&self.buf)?;
         Ok(())
     }
 
@@ -198,7 +225,7 @@ mod tests {
         let dir = tempdir();
         {
             let (mut d, rec) = Durable::open(&settings(&dir)).unwrap();
-            assert!(rec.run_prefix.is_none() && rec.events.is_empty());
+            assert!(rec.run_prefix.is_none() && rec.inputs.is_empty());
             d.mark(&Entry::Start {
                 run_prefix: "R1".into(),
                 started_unix_ms: 1,
@@ -217,8 +244,8 @@ mod tests {
         }
         let (mut d, rec) = Durable::open(&settings(&dir)).unwrap();
         assert_eq!(rec.run_prefix.as_deref(), Some("R1"));
-        assert_eq!(rec.events.len(), 5);
-        assert_eq!(rec.events[3].0, 103);
+        assert_eq!(rec.inputs.len(), 5);
+        assert!(matches!(rec.inputs[3], Replayed::Event(103, _)));
         d.mark(&Entry::Restart {
             at: 200,
             replayed: 5,

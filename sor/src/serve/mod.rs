@@ -8,6 +8,7 @@
 //! (cancelling open parents if so configured, so the desks hear the outcome), then the
 //! venue links, then the FIX sessions (Logout).
 
+pub mod admission;
 pub mod config;
 pub mod core;
 pub mod durable;
@@ -79,10 +80,24 @@ pub enum ServeError {
 struct DeskSide {
     tx: Sender<Inbound>,
     capacity: usize,
+    service: Arc<admission::ServiceTime>,
+    max_wait: Duration,
 }
 
 impl DeskHandler for DeskSide {
     fn request(&self, desk: &str, request: DeskRequest, received: Instant) -> Result<(), Refusal> {
+        // New parents are admitted by the time the queue ahead would take; cancels and
+        // status requests only by the queue's room.
+        if matches!(request, DeskRequest::New(_)) {
+            let queued = self.tx.len();
+            if let Some(wait) = self.service.over(queued, self.max_wait) {
+                return Err(Refusal::Busy(format!(
+                    "the {queued} requests queued ahead would keep it about {} ms (max_queue_wait_ms = {}); nothing was done, retry later",
+                    wait.as_millis(),
+                    self.max_wait.as_millis()
+                )));
+            }
+        }
         let inbound = match request {
             DeskRequest::New(order) => Inbound::New {
                 parent: ingress::parent_from_fix(desk, order)
@@ -598,6 +613,7 @@ impl Gateway {
                 gate
             }
         };
+        let controls = risk_live.as_ref().map(risk_live::RiskLive::gate);
         let engine = Engine::new(engine_config, gate);
         let exec_ids = Arc::new(ExecIds::new(format!("E{}", started.as_millis())));
         let outbox = Arc::new(
@@ -612,12 +628,22 @@ impl Gateway {
         let core_outbox = outbox.clone();
 
         let (desk_tx, desk_rx) = bounded::<Inbound>(config.inbound_queue);
+        let spin_us = config.engine_spin_us;
+        let max_wait = Duration::from_millis(config.max_queue_wait_ms);
+        let service = Arc::new(admission::ServiceTime::new());
+        let desk_service = service.clone();
         let (recovered_tx, recovered_rx) = bounded::<Result<u64, String>>(1);
         let engine_thread = std::thread::Builder::new()
             .name("engine".into())
             .spawn(move || {
                 let mut core =
-                    core::Core::new(engine, clock, links, core_outbox, core_ids, durable);
+                    core::Core::new(engine, clock, links, core_outbox, core_ids, durable)
+                        .with_spin(Duration::from_micros(spin_us))
+                        .with_service_time(service)
+                        .with_max_queue_wait(max_wait);
+                if let Some(gate) = controls {
+                    core = core.with_controls(gate);
+                }
                 let recovered = core.recover(&recovery);
                 let failed = recovered.is_err();
                 let _ = recovered_tx.send(recovered);
@@ -648,6 +674,7 @@ impl Gateway {
             data_dir: config.data_dir.join("desks"),
             heartbeat_secs: 30,
             threaded: true,
+            persist_messages: true,
         };
         let directory = config.desks.clone();
         let capacity = config.inbound_queue;
@@ -658,6 +685,8 @@ impl Gateway {
                 DeskSide {
                     tx: desk_tx,
                     capacity,
+                    service: desk_service,
+                    max_wait,
                 },
                 exec_ids,
                 app_outbox,

@@ -240,6 +240,7 @@ impl ExchangeSim {
             data_dir: config.data_dir.clone(),
             heartbeat_secs: 30,
             threaded: true,
+            persist_messages: true,
         };
         let (writer_tx, writer_rx) = crossbeam_channel::unbounded::<Outgoing>();
         let writer_comp = config.comp_id.clone();
