@@ -270,5 +270,41 @@ fn main() {
         ),
         Err(e) => eprintln!("gateway stop: {e}"),
     }
+    restart_on_the_journal(&config, &dir);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// How long a gateway takes to start on the journal this run wrote (replay included),
+/// beside how much the journal holds.
+fn restart_on_the_journal(config: &GatewayConfig, dir: &Path) {
+    let journal = dir.join("journal");
+    let mut records = 0u64;
+    let mut bytes = 0u64;
+    if let Err(e) = sor::journal::Journal::replay(&journal, |_, payload| {
+        records += 1;
+        bytes += payload.len() as u64;
+    }) {
+        eprintln!("journal scan: {e}");
+        return;
+    }
+    let t0 = Instant::now();
+    let market = match Scenario::parse_market(MARKET) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("market: {e}");
+            return;
+        }
+    };
+    match Gateway::start_sim(config, market) {
+        Ok(gw) => {
+            let ready = t0.elapsed();
+            let _ = gw.stop();
+            println!(
+                "restart on this run's journal ({records} records, {:.1} MiB): ready in {:.0} ms (replay included)",
+                bytes as f64 / (1024.0 * 1024.0),
+                ready.as_secs_f64() * 1e3
+            );
+        }
+        Err(e) => eprintln!("restart: {e}"),
+    }
 }
