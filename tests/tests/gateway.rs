@@ -812,12 +812,10 @@ max_clip = "5000000"
 max_clip = "250"
 "#;
 
-#[test]
-fn the_live_risk_layer_kills_reloads_and_audits() {
-    use sor::admin::client::AdminClient;
-    use sor::admin::wire::Scope;
-    let serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let (dir, port, admin_port) = (temp_dir("risk"), free_port(), free_port());
+/// Writes the limits file (`LIMITS`) and an admin token file for "officer" with the
+/// token `officer-secret` into `dir`; returns the limits file and the `[gateway]` lines
+/// that turn the live risk layer on.
+fn live_risk(dir: &Path, admin_port: u16) -> (PathBuf, String) {
     let limits = dir.join("limits.toml");
     std::fs::write(&limits, LIMITS).unwrap();
     let tokens = dir.join("tokens.toml");
@@ -834,6 +832,16 @@ fn the_live_risk_layer_kills_reloads_and_audits() {
         limits.display(),
         tokens.display()
     );
+    (limits, extra)
+}
+
+#[test]
+fn the_live_risk_layer_kills_reloads_and_audits() {
+    use sor::admin::client::AdminClient;
+    use sor::admin::wire::Scope;
+    let serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let (dir, port, admin_port) = (temp_dir("risk"), free_port(), free_port());
+    let (limits, extra) = live_risk(&dir, admin_port);
     let setup = start_in_with(serial, dir.clone(), port, "cancel", 64, &extra);
     let desk = client(&setup, "DESK1", None);
     assert!(desk.wait_logon(WAIT));
@@ -910,22 +918,7 @@ fn kill_switches_and_limit_changes_survive_a_restart_and_a_changed_file_still_ap
     use sor::admin::wire::Scope;
     let serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let (dir, port, admin_port) = (temp_dir("risk-restart"), free_port(), free_port());
-    let limits = dir.join("limits.toml");
-    std::fs::write(&limits, LIMITS).unwrap();
-    let tokens = dir.join("tokens.toml");
-    std::fs::write(
-        &tokens,
-        format!(
-            "[[tokens]]\nname = \"officer\"\nrole = \"risk_officer\"\nsha256 = \"{}\"\n",
-            risk::hash_token("officer-secret")
-        ),
-    )
-    .unwrap();
-    let extra = format!(
-        "risk_limits = \"{}\"\nadmin_tokens = \"{}\"\nadmin_port = {admin_port}\nreload_ms = 100\n",
-        limits.display(),
-        tokens.display()
-    );
+    let (limits, extra) = live_risk(&dir, admin_port);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
