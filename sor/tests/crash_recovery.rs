@@ -4,6 +4,8 @@
 //! simulator, started by the test on loopback so it outlives the gateway's process.
 #![allow(clippy::unwrap_used)] // helpers outside #[test] fns
 
+mod common;
+use common::{deep_usdc_exchange, free_port, temp_dir};
 use fix::client::{ClientConfig, DeskClient, FixFields};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
@@ -12,8 +14,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStderr, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
-use venues::Level;
-use venues::exchange::{ExchangeConfig, ExchangeSim, SymbolConfig};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -32,14 +32,6 @@ taker_fee_bps = "2"
 bids = [["0.9999", "1000000"]]
 asks = [["1.0001", "1000000"]]
 "#;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// The gateway's process, with its log lines collected from stderr.
 struct Gateway {
@@ -106,36 +98,10 @@ fn qty(f: &FixFields, tag: u32) -> Decimal {
 
 #[test]
 fn a_gateway_killed_mid_parent_recovers_and_the_desk_gets_exactly_the_venues_fills() {
-    let dir: PathBuf =
-        std::env::temp_dir().join(format!("sor-crash-{}-{}", std::process::id(), free_port()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = temp_dir("crash");
 
     let xport = free_port();
-    let exchange = ExchangeSim::start(ExchangeConfig {
-        comp_id: "XCH".into(),
-        port: xport,
-        clients: vec!["SOR".into()],
-        data_dir: dir.join("exchange"),
-        symbols: vec![SymbolConfig {
-            symbol: "USDC/USD".into(),
-            bids: vec![Level {
-                px: dec!(0.9999),
-                qty: dec!(1000000),
-            }],
-            asks: vec![Level {
-                px: dec!(1.0001),
-                qty: dec!(1000000),
-            }],
-            taker_fee_bps: dec!(2),
-            replenish_per_sec: dec!(1),
-        }],
-        latency: Duration::ZERO,
-        reject_rate: 0.0,
-        seed: 11,
-        refresh: Duration::from_millis(100),
-    })
-    .unwrap();
+    let exchange = deep_usdc_exchange(xport, &dir, 11);
 
     let port = free_port();
     std::fs::write(dir.join("market.toml"), MARKET).unwrap();

@@ -4,15 +4,16 @@
 //! real binary in its own process, stopped with SIGINT.
 #![allow(clippy::unwrap_used)] // helpers outside #[test] fns
 
+mod common;
+use common::{deep_usdc_exchange, free_port, temp_dir};
 use fix::client::{ClientConfig, DeskClient, FixFields};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 use venues::Level;
 use venues::chain::sim::{ChainSim, ChainSimConfig, SimPool};
-use venues::exchange::{ExchangeConfig, ExchangeSim, SymbolConfig};
 use venues::pmm::{FeeRates, PmmState, RState};
 use venues::rfq::{ApiKey, DealerServer, DealerSimConfig, Pricing};
 
@@ -50,14 +51,6 @@ instrument = "cWUSDC/USDC"
 gas = { units = 150000, price_gwei = "0.024", native = "ETH" }
 pmm = { i = "1001000000000000000", k = "500000000000000000", b = "42278000000", q = "42278000000", b0 = "42278000000", q0 = "42278000000", r = "ONE", lp_fee_rate = "300000000000000", mt_fee_rate = "0", base_decimals = 6, quote_decimals = 6 }
 "#;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 struct Gateway(Child);
 
@@ -117,10 +110,7 @@ fn order(desk: &DeskClient, id: &str, qty: &str, venue: &str) {
 
 #[test]
 fn sor_serve_reaches_configured_venues_without_sim() {
-    let dir: PathBuf =
-        std::env::temp_dir().join(format!("sor-real-{}-{}", std::process::id(), free_port()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = temp_dir("real");
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -129,30 +119,7 @@ fn sor_serve_reaches_configured_venues_without_sim() {
 
     // The venues: an exchange, a dealer, a chain.
     let xport = free_port();
-    let exchange = ExchangeSim::start(ExchangeConfig {
-        comp_id: "XCH".into(),
-        port: xport,
-        clients: vec!["SOR".into()],
-        data_dir: dir.join("exchange"),
-        symbols: vec![SymbolConfig {
-            symbol: "USDC/USD".into(),
-            bids: vec![Level {
-                px: dec!(0.9999),
-                qty: dec!(1000000),
-            }],
-            asks: vec![Level {
-                px: dec!(1.0001),
-                qty: dec!(1000000),
-            }],
-            taker_fee_bps: dec!(2),
-            replenish_per_sec: dec!(1),
-        }],
-        latency: Duration::ZERO,
-        reject_rate: 0.0,
-        seed: 9,
-        refresh: Duration::from_millis(100),
-    })
-    .unwrap();
+    let exchange = deep_usdc_exchange(xport, &dir, 9);
     let dealer_key = "dealer-a-test-key-7f3c";
     let dealer = rt
         .block_on(DealerServer::start(

@@ -1,4 +1,6 @@
-//! End-to-end tests live in `tests/tests/`. The library holds what is shared with
-//! the cargo-fuzz project in `tests/fuzz/`: the fuzz targets' bodies.
+//! End-to-end tests live in `tests/tests/`. The library holds what they share
+//! (`fixtures`) and what is shared with the cargo-fuzz project in `tests/fuzz/`: the
+//! fuzz targets' bodies.
 
+pub mod fixtures;
 pub mod fuzz_bodies;

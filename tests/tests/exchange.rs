@@ -3,89 +3,30 @@
 //! reconnect after the exchange restarts with its sequence numbers kept.
 #![allow(clippy::unwrap_used)] // helpers outside #[test] fns
 
-use crossbeam_channel::{Receiver, bounded};
+use crossbeam_channel::Receiver;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
-use venues::exchange::{ExchangeConfig, ExchangeSim, FixBookConfig, FixBookLink, SymbolConfig};
-use venues::{CurveShape, Level, LinkEvent, Side, VenueId, VenueLink, VenueOrder, VenueReport};
+use tests::fixtures::{Book, fix_book_link, free_port, temp_dir, usdc_exchange};
+use venues::exchange::{ExchangeSim, FixBookLink};
+use venues::{CurveShape, Level, LinkEvent, Side, VenueLink, VenueOrder, VenueReport};
 
 const WAIT: Duration = Duration::from_secs(10);
 
 /// QuickFIX's session registry is process-wide: one exchange pair at a time.
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "sor-x-{name}-{}-{}",
-        std::process::id(),
-        free_port()
-    ));
-    let _ = std::fs::remove_dir_all(&d);
-    d
+    temp_dir(&format!("x-{name}"))
 }
 
 fn exchange(port: u16, data: &std::path::Path, reject_rate: f64) -> ExchangeSim {
-    ExchangeSim::start(ExchangeConfig {
-        comp_id: "XCH".into(),
-        port,
-        clients: vec!["SOR".into()],
-        data_dir: data.join("exchange"),
-        symbols: vec![SymbolConfig {
-            symbol: "USDC/USD".into(),
-            bids: vec![
-                Level {
-                    px: dec!(0.9999),
-                    qty: dec!(100),
-                },
-                Level {
-                    px: dec!(0.9998),
-                    qty: dec!(200),
-                },
-            ],
-            asks: vec![Level {
-                px: dec!(1.0001),
-                qty: dec!(100),
-            }],
-            taker_fee_bps: dec!(2),
-            replenish_per_sec: dec!(0),
-        }],
-        latency: Duration::ZERO,
-        reject_rate,
-        seed: 5,
-        refresh: Duration::from_millis(50),
-    })
-    .unwrap()
+    usdc_exchange(port, data, Book::Shallow, reject_rate, 5)
 }
 
 fn link(port: u16, data: &std::path::Path) -> (FixBookLink, Receiver<LinkEvent>) {
-    let (tx, rx) = bounded(10_000);
-    let l = FixBookLink::start(
-        FixBookConfig {
-            venue: VenueId("book-x".into()),
-            instrument: "USDC/USD".into(),
-            host: "127.0.0.1".into(),
-            port,
-            sender: "SOR".into(),
-            target: "XCH".into(),
-            data_dir: data.join("link"),
-            taker_fee_bps: dec!(2),
-            cl_ord_prefix: "T1".into(),
-            reconnect_secs: 1,
-        },
-        tx,
-    )
-    .unwrap();
-    (l, rx)
+    fix_book_link(port, data, "T1")
 }
 
 fn next(rx: &Receiver<LinkEvent>, mut pred: impl FnMut(&LinkEvent) -> bool) -> LinkEvent {

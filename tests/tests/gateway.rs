@@ -11,6 +11,7 @@ use sor::serve::{Gateway, GatewayConfig};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
+use tests::fixtures::{free_port, temp_dir};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -70,25 +71,6 @@ latency_ms = 1
 gas = { units = 150000, price_gwei = "0.024", native = "ETH" }
 pmm = { i = "1001000000000000000", k = "500000000000000000", b = "42278000000", q = "42278000000", b0 = "42278000000", q0 = "42278000000", r = "ONE", lp_fee_rate = "300000000000000", mt_fee_rate = "0", base_decimals = 6, quote_decimals = 6 }
 "#;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "sor-gw-{name}-{}-{}",
-        std::process::id(),
-        free_port()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// QuickFIX keeps one process-wide registry of sessions: gateways in one test process
 /// must not run at the same time with the same session ids.

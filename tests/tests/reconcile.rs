@@ -6,40 +6,16 @@
 use crossbeam_channel::{Receiver, bounded};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
-use venues::exchange::{ExchangeConfig, ExchangeSim, FixBookConfig, FixBookLink, SymbolConfig};
-use venues::{Level, LinkEvent, RejectKind, Side, VenueId, VenueLink, VenueOrder, VenueReport};
+use tests::fixtures::{Book, fix_book_link, free_port, temp_dir, usdc_exchange};
+use venues::exchange::FixBookLink;
+use venues::{Level, LinkEvent, RejectKind, Side, VenueLink, VenueOrder, VenueReport};
 
 const WAIT: Duration = Duration::from_secs(10);
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn link(port: u16, data: &Path) -> (FixBookLink, Receiver<LinkEvent>) {
-    let (tx, rx) = bounded(10_000);
-    let l = FixBookLink::start(
-        FixBookConfig {
-            venue: VenueId("book-x".into()),
-            instrument: "USDC/USD".into(),
-            host: "127.0.0.1".into(),
-            port,
-            sender: "SOR".into(),
-            target: "XCH".into(),
-            data_dir: data.join("link"),
-            taker_fee_bps: dec!(2),
-            cl_ord_prefix: "R7".into(),
-            reconnect_secs: 1,
-        },
-        tx,
-    )
-    .unwrap();
-    (l, rx)
+    fix_book_link(port, data, "R7")
 }
 
 /// Reports for `child` until `done` says so.
@@ -83,43 +59,9 @@ fn wait_up(l: &FixBookLink) {
 
 #[test]
 fn a_restarted_link_recovers_exactly_what_its_journal_missed() {
-    let data: PathBuf = std::env::temp_dir().join(format!(
-        "sor-reconcile-{}-{}",
-        std::process::id(),
-        free_port()
-    ));
-    let _ = std::fs::remove_dir_all(&data);
+    let data = temp_dir("reconcile");
     let port = free_port();
-    let exchange = ExchangeSim::start(ExchangeConfig {
-        comp_id: "XCH".into(),
-        port,
-        clients: vec!["SOR".into()],
-        data_dir: data.join("exchange"),
-        symbols: vec![SymbolConfig {
-            symbol: "USDC/USD".into(),
-            bids: vec![
-                Level {
-                    px: dec!(0.9999),
-                    qty: dec!(100),
-                },
-                Level {
-                    px: dec!(0.9998),
-                    qty: dec!(200),
-                },
-            ],
-            asks: vec![Level {
-                px: dec!(1.0001),
-                qty: dec!(100),
-            }],
-            taker_fee_bps: dec!(2),
-            replenish_per_sec: dec!(0),
-        }],
-        latency: Duration::ZERO,
-        reject_rate: 0.0,
-        seed: 3,
-        refresh: Duration::from_millis(50),
-    })
-    .unwrap();
+    let exchange = usdc_exchange(port, &data, Book::Shallow, 0.0, 3);
 
     // Before the crash: P1.1 sells 150 and fills 100 @ 0.9999 + 50 @ 0.9998.
     let (before, rx) = link(port, &data);
