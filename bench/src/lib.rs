@@ -1,9 +1,10 @@
 //! Fixtures shared by the criterion benchmarks: the venue sets the issues name, a
 //! recorded engine event stream ([`engine_trace`]) and desk FIX messages
-//! ([`fix_messages`]).
+//! ([`fix_messages`]); and what the gateway benchmark binaries share ([`gateway`]).
 
 pub mod engine_trace;
 pub mod fix_messages;
+pub mod gateway;
 
 use rust_decimal::Decimal;
 use sor::domain::Conversion;

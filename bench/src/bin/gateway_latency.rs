@@ -16,7 +16,7 @@
 //! `none`) or `off` (no journal at all), and SPIN_US the gateway's `engine_spin_us`
 //! (default 0).
 
-use fix::client::{ClientConfig, DeskClient};
+use fix::client::DeskClient;
 use fix::session::{EndpointConfig, Role, SessionHost};
 use hdrhistogram::Histogram;
 use quickfix::{
@@ -29,22 +29,7 @@ use std::time::{Duration, Instant};
 
 const WAIT: Duration = Duration::from_secs(10);
 
-const MARKET: &str = r#"
-name = "gateway-bench"
-seed = 1
-[valuation]
-currency = "USD"
-[valuation.references]
-USDC = "1"
-[[venues]]
-id = "book-x"
-kind = "book"
-instrument = "USDC/USD"
-latency_ms = 0
-taker_fee_bps = "2"
-replenish_per_sec = "1"
-depth = { mid = "1.00000", half_spread = "0.00005", tick = "0.00001", levels = 20, first_qty = "100000000", qty_step = "0" }
-"#;
+const MARKET: &str = bench::gateway::ONE_BOOK_MARKET;
 
 struct Echo;
 
@@ -76,10 +61,7 @@ impl ApplicationCallback for Echo {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or(19_999)
+    bench::gateway::free_port(19_999)
 }
 
 fn hist() -> Histogram<u64> {
@@ -99,16 +81,7 @@ fn line(name: &str, h: &Histogram<u64>) -> String {
 }
 
 fn client(port: u16, desk: &str, gateway: &str, dir: &Path) -> DeskClient {
-    DeskClient::start(ClientConfig {
-        host: "127.0.0.1".into(),
-        port,
-        desk: desk.into(),
-        gateway: gateway.into(),
-        credentials: None,
-        data_dir: dir.join(format!("client-{desk}")),
-        heartbeat_secs: 30,
-    })
-    .expect("client starts")
+    bench::gateway::desk_client(port, desk, gateway, dir).expect("client starts")
 }
 
 fn order(c: &DeskClient, id: &str) {

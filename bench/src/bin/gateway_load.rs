@@ -11,7 +11,7 @@
 //! environment variable `MAX_QUEUE_WAIT_MS` sets the gateway's `max_queue_wait_ms`
 //! (default 200; 60000 leaves only the queue's bound in count).
 
-use fix::client::{ClientConfig, ClientEvent, DeskClient};
+use fix::client::{ClientEvent, DeskClient};
 use hdrhistogram::Histogram;
 use sor::scenario::Scenario;
 use sor::serve::{Gateway, GatewayConfig};
@@ -23,28 +23,10 @@ const SESSIONS: usize = 4;
 /// Longest wait for the last answers of a step.
 const DRAIN: Duration = Duration::from_secs(15);
 
-const MARKET: &str = r#"
-name = "gateway-load"
-seed = 1
-[valuation]
-currency = "USD"
-[valuation.references]
-USDC = "1"
-[[venues]]
-id = "book-x"
-kind = "book"
-instrument = "USDC/USD"
-latency_ms = 0
-taker_fee_bps = "2"
-replenish_per_sec = "1"
-depth = { mid = "1.00000", half_spread = "0.00005", tick = "0.00001", levels = 20, first_qty = "100000000", qty_step = "0" }
-"#;
+const MARKET: &str = bench::gateway::ONE_BOOK_MARKET;
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or(19_998)
+    bench::gateway::free_port(19_998)
 }
 
 /// What one session saw in one step.
@@ -189,18 +171,7 @@ fn main() {
         }
     };
     let clients: Vec<DeskClient> = (1..=SESSIONS)
-        .filter_map(|i| {
-            DeskClient::start(ClientConfig {
-                host: "127.0.0.1".into(),
-                port,
-                desk: format!("L{i}"),
-                gateway: "SOR".into(),
-                credentials: None,
-                data_dir: dir.join(format!("client-L{i}")),
-                heartbeat_secs: 30,
-            })
-            .ok()
-        })
+        .filter_map(|i| bench::gateway::desk_client(port, &format!("L{i}"), "SOR", &dir).ok())
         .collect();
     if clients.len() != SESSIONS
         || !clients
