@@ -316,32 +316,10 @@ impl Checker {
                     ),
                 ));
             }
-            if let Some(before) = self.terminal_parents.get_mut(id) {
-                terminal_parents += 1;
-                // Gas may still be charged after the end (a swap's receipt follows its
-                // fill); nothing else may move.
-                let gas_only = ParentFacts {
-                    fixed_costs: before.fixed_costs,
-                    ..p
-                };
-                if *before != gas_only || p.fixed_costs < before.fixed_costs {
-                    return Err(Violation::new(
-                        Invariant::TerminalFinal,
-                        format!("parent {id} changed after it ended: {before:?} -> {p:?}"),
-                    ));
-                }
-                *before = p;
-            } else if p.status.is_terminal() {
-                terminal_parents += 1;
-                self.terminal_parents.insert(id.clone(), p);
-            }
+            terminal_parents +=
+                usize::from(stays_final("parent", &mut self.terminal_parents, id, p)?);
         }
-        if terminal_parents != self.terminal_parents.len() {
-            return Err(Violation::new(
-                Invariant::TerminalFinal,
-                "a parent that had ended is gone from the engine",
-            ));
-        }
+        all_still_there("parent", terminal_parents, self.terminal_parents.len())?;
         let mut terminal_children = 0;
         for (id, c) in children {
             if c.filled < Decimal::ZERO || c.filled > c.qty {
@@ -350,30 +328,10 @@ impl Checker {
                     format!("child {id}: filled {} of qty {}", c.filled, c.qty),
                 ));
             }
-            if let Some(before) = self.terminal_children.get_mut(id) {
-                terminal_children += 1;
-                let gas_only = ChildFacts {
-                    fixed_cost: before.fixed_cost,
-                    ..c
-                };
-                if *before != gas_only || c.fixed_cost < before.fixed_cost {
-                    return Err(Violation::new(
-                        Invariant::TerminalFinal,
-                        format!("child {id} changed after it ended: {before:?} -> {c:?}"),
-                    ));
-                }
-                *before = c;
-            } else if c.status.is_terminal() {
-                terminal_children += 1;
-                self.terminal_children.insert(id.clone(), c);
-            }
+            terminal_children +=
+                usize::from(stays_final("child", &mut self.terminal_children, id, c)?);
         }
-        if terminal_children != self.terminal_children.len() {
-            return Err(Violation::new(
-                Invariant::TerminalFinal,
-                "a child that had ended is gone from the engine",
-            ));
-        }
+        all_still_there("child", terminal_children, self.terminal_children.len())?;
         Ok(())
     }
 
@@ -457,6 +415,87 @@ fn check_totals(report: &DeskReport, parent_qty: Decimal, t: &DeskTotals) -> Res
         ));
     }
     Ok(())
+}
+
+/// What the terminal-state check needs of a parent's or a child's facts.
+trait EndFacts: Clone + PartialEq + fmt::Debug {
+    /// Whether the order has ended.
+    fn ended(&self) -> bool;
+    /// Gas charged so far (it may still grow after the end: a swap's receipt follows
+    /// its fill).
+    fn gas(&self) -> Decimal;
+    /// The same facts with `gas` charged.
+    fn with_gas(self, gas: Decimal) -> Self;
+}
+
+impl EndFacts for ParentFacts {
+    fn ended(&self) -> bool {
+        self.status.is_terminal()
+    }
+    fn gas(&self) -> Decimal {
+        self.fixed_costs
+    }
+    fn with_gas(self, fixed_costs: Decimal) -> Self {
+        Self {
+            fixed_costs,
+            ..self
+        }
+    }
+}
+
+impl EndFacts for ChildFacts {
+    fn ended(&self) -> bool {
+        self.status.is_terminal()
+    }
+    fn gas(&self) -> Decimal {
+        self.fixed_cost
+    }
+    fn with_gas(self, fixed_cost: Decimal) -> Self {
+        Self { fixed_cost, ..self }
+    }
+}
+
+/// Checks that a `kind` (parent or child) that had ended (it is in `ended`) changed in nothing but more
+/// gas, and records one that has just ended. Says whether the order is ended.
+fn stays_final<K, F>(
+    kind: &str,
+    ended: &mut BTreeMap<K, F>,
+    id: &K,
+    now: F,
+) -> Result<bool, Violation>
+where
+    K: Ord + Clone + fmt::Display,
+    F: EndFacts,
+{
+    if let Some(before) = ended.get_mut(id) {
+        let gas_only = now.clone().with_gas(before.gas());
+        if *before != gas_only || now.gas() < before.gas() {
+            return Err(Violation::new(
+                Invariant::TerminalFinal,
+                format!("{kind} {id} changed after it ended: {before:?} -> {now:?}"),
+            ));
+        }
+        *before = now;
+        Ok(true)
+    } else if now.ended() {
+        ended.insert(id.clone(), now);
+        Ok(true)
+    } else {
+        Ok(false)
+    }
+}
+
+/// Every order that had ended is still in the engine: `seen` of them this step, `known`
+/// ended so far.
+fn all_still_there(kind: &str, seen: usize, known: usize) -> Result<(), Violation> {
+    if seen == known {
+        Ok(())
+    } else {
+        Err(Violation::new(
+            Invariant::TerminalFinal,
+            format!("a {kind} that had ended is gone from the engine"),
+        ))
+    }
 }
 
 #[cfg(test)]
