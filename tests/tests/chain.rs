@@ -12,6 +12,7 @@ use crossbeam_channel::{Receiver, bounded};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use venues::chain::sim::{ChainSim, ChainSimConfig, SimPool, TradeTiming};
 use venues::chain::{
@@ -103,6 +104,25 @@ fn start(block_interval: Option<Duration>, tweak: impl FnOnce(&mut ChainLinkConf
         rt.handle(),
     )
     .unwrap();
+    let mut cfg = link_config(&sim);
+    tweak(&mut cfg);
+    let (tx, events) = bounded(1024);
+    let link = ChainLink::start(cfg, rt.handle(), tx).unwrap();
+    let rpc = RpcClient::new(&sim.url(), Duration::from_secs(5)).unwrap();
+    let env = Env {
+        link,
+        sim,
+        events,
+        rpc,
+        rt,
+    };
+    wait_until("the link is up", || env.link.is_up());
+    env
+}
+
+/// The link's configuration for `pool()` of `sim`: 6/6 decimals, the test key, fast
+/// polls, a 10 s receipt bound.
+fn link_config(sim: &ChainSim) -> ChainLinkConfig {
     let mut cfg = ChainLinkConfig::new(
         VenueId("pool-cwusdc".into()),
         INSTRUMENT,
@@ -123,19 +143,7 @@ fn start(block_interval: Option<Duration>, tweak: impl FnOnce(&mut ChainLinkConf
     cfg.poll_interval = Duration::from_millis(20);
     cfg.receipt_poll = Duration::from_millis(10);
     cfg.receipt_timeout = Duration::from_secs(10);
-    tweak(&mut cfg);
-    let (tx, events) = bounded(1024);
-    let link = ChainLink::start(cfg, rt.handle(), tx).unwrap();
-    let rpc = RpcClient::new(&sim.url(), Duration::from_secs(5)).unwrap();
-    let env = Env {
-        link,
-        sim,
-        events,
-        rpc,
-        rt,
-    };
-    wait_until("the link is up", || env.link.is_up());
-    env
+    cfg
 }
 
 fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
@@ -661,4 +669,389 @@ fn an_unreachable_node_leaves_the_link_disconnected() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("signing key") && !e.contains("12345"), "{e}");
+}
+
+// ---- After a crash: the swap log and reconciliation -------------------------------
+
+/// A fresh scratch directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    tests::fixtures::temp_dir(&format!("chain-{name}"))
+}
+
+/// Where the gateway puts the venue's swap log under `dir`.
+fn swap_log(dir: &Path) -> PathBuf {
+    dir.join("chain").join("pool-cwusdc.swaps.jsonl")
+}
+
+/// The tx hash the swap log recorded for `client_id`.
+fn logged_tx(log: &Path, client_id: &str) -> String {
+    let text = std::fs::read_to_string(log).unwrap();
+    text.lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|v| v["client_id"] == client_id)
+        .map(|v| v["tx"].as_str().unwrap().to_owned())
+        .unwrap_or_else(|| panic!("no record for {client_id} in {text}"))
+}
+
+/// The gateway dies: the link and its event queue are gone (a swap it sent stays on the
+/// chain, unmined under manual mining). A new link starts on the same swap log and
+/// `tweak`ed configuration, as the restarted gateway's would.
+fn crash_and_restart(env: Env, log: &Path, tweak: impl FnOnce(&mut ChainLinkConfig)) -> Env {
+    let Env {
+        link,
+        sim,
+        events,
+        rpc,
+        rt,
+    } = env;
+    drop(link);
+    drop(events);
+    let mut cfg = link_config(&sim);
+    cfg.intent_log = Some(log.to_owned());
+    tweak(&mut cfg);
+    let (tx, events) = bounded(1024);
+    let link = ChainLink::start(cfg, rt.handle(), tx).unwrap();
+    let env = Env {
+        link,
+        sim,
+        events,
+        rpc,
+        rt,
+    };
+    wait_until("the restarted link is up", || env.link.is_up());
+    env
+}
+
+/// The next report on `client_id`.
+fn next_report(events: &Receiver<LinkEvent>, client_id: &str) -> VenueReport {
+    loop {
+        match events.recv_timeout(WAIT) {
+            Ok(LinkEvent::Report {
+                client_id: id,
+                report,
+                ..
+            }) if id == client_id => return report,
+            Ok(_) => {}
+            Err(e) => panic!("{client_id}: no report: {e}"),
+        }
+    }
+}
+
+/// Stops the link and its runtime, then returns every report on `client_id` still
+/// queued: what the link said beyond what the test already read.
+fn reports_left(env: Env, client_id: &str) -> Vec<VenueReport> {
+    let Env {
+        link,
+        sim,
+        events,
+        rpc,
+        rt,
+    } = env;
+    drop(link);
+    drop(sim);
+    drop(rpc);
+    rt.shutdown_timeout(WAIT);
+    events
+        .try_iter()
+        .filter_map(|ev| match ev {
+            LinkEvent::Report {
+                client_id: id,
+                report,
+                ..
+            } if id == client_id => Some(report),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The gateway crashes after `child`'s swap is sent and before it is mined; returns the
+/// restarted link, the swap's hash and what the pool pays for it.
+fn swap_in_flight_at_a_crash(
+    name: &str,
+    child: &str,
+    revert: bool,
+) -> (Env, PathBuf, String, Decimal) {
+    let dir = scratch(name);
+    let log = swap_log(&dir);
+    let env = start(None, |c| c.intent_log = Some(log.clone()));
+    next_liquidity(&env.events, Side::Sell);
+    let (state, fees) = env.sim.pool_state(&pool()).unwrap();
+    let got = exact(state, fees).query_sell_base(dec!(100)).unwrap();
+    if revert {
+        env.sim.revert_next(1);
+    }
+    env.link
+        .send(order(child, Side::Sell, dec!(100), dec!(0.99)))
+        .unwrap();
+    wait_until("the swap is sent", || env.sim.pending_count() >= 1);
+    let tx = logged_tx(&log, child);
+    let env = crash_and_restart(env, &log, |_| {});
+    assert_eq!(env.sim.pending_count(), 1, "the swap is still unmined");
+    (env, dir, tx, got)
+}
+
+#[test]
+fn a_swap_in_flight_at_a_crash_is_reconciled_from_its_receipt_once() {
+    let (env, dir, tx, got) = swap_in_flight_at_a_crash("inflight", "P1.1", false);
+    // Asked before the block: the reconciliation waits for the receipt.
+    env.link
+        .reconcile("P1.1", Decimal::ZERO, Decimal::ZERO)
+        .unwrap();
+    env.sim.mine();
+    let (r, _) = reports(&env.events, "P1.1");
+    assert_eq!(
+        r,
+        vec![
+            VenueReport::Ack,
+            VenueReport::Fill {
+                qty: dec!(100),
+                px: got / dec!(100),
+                fee: Decimal::ZERO,
+                exec_id: tx,
+            },
+            VenueReport::FixedCost {
+                amount: SWAP_GAS_ETH
+            },
+        ]
+    );
+    assert_eq!(env.sim.nonce(&env.link.account(), false), 1);
+    assert_eq!(reports_left(env, "P1.1"), vec![]);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_fill_the_engine_already_holds_is_not_charged_gas_again() {
+    let (env, dir, tx, got) = swap_in_flight_at_a_crash("known", "P1.1", false);
+    env.sim.mine();
+    env.link.reconcile("P1.1", dec!(100), got).unwrap();
+    // Only the fill, under its tx hash (the engine drops it as a duplicate): no second
+    // Ack, no second gas.
+    assert_eq!(
+        next_report(&env.events, "P1.1"),
+        VenueReport::Fill {
+            qty: dec!(100),
+            px: got / dec!(100),
+            fee: Decimal::ZERO,
+            exec_id: tx,
+        }
+    );
+    assert_eq!(reports_left(env, "P1.1"), vec![]);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_swap_that_reverted_while_the_gateway_was_down_is_a_revert_with_its_gas() {
+    let (env, dir, tx, _) = swap_in_flight_at_a_crash("revert", "P1.1", true);
+    env.sim.mine();
+    env.link
+        .reconcile("P1.1", Decimal::ZERO, Decimal::ZERO)
+        .unwrap();
+    let (r, _) = reports(&env.events, "P1.1");
+    assert_eq!(
+        r[0],
+        VenueReport::FixedCost {
+            amount: REVERT_GAS_ETH
+        }
+    );
+    assert!(
+        matches!(&r[1], VenueReport::Rejected { kind: RejectKind::Revert, reason }
+            if reason.contains("SIM: forced revert") && reason.contains(&tx)),
+        "{r:?}"
+    );
+    assert_eq!(r.len(), 2);
+    assert_eq!(reports_left(env, "P1.1"), vec![]);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_child_without_a_swap_record_was_never_sent() {
+    let dir = scratch("unsent");
+    let log = swap_log(&dir);
+    let env = start(None, |c| c.intent_log = Some(log.clone()));
+    env.link
+        .reconcile("P7.1", Decimal::ZERO, Decimal::ZERO)
+        .unwrap();
+    let r = next_report(&env.events, "P7.1");
+    assert!(
+        matches!(&r, VenueReport::Rejected { kind: RejectKind::NoLiquidity, reason }
+            if reason.starts_with("not sent before the restart")),
+        "{r:?}"
+    );
+    drop(env);
+
+    // Without a swap log the link cannot tell, and says so.
+    let env = start(None, |_| {});
+    assert!(matches!(
+        env.link.reconcile("P7.1", Decimal::ZERO, Decimal::ZERO),
+        Err(LinkError::Unsupported { .. })
+    ));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_swap_the_log_cannot_take_is_not_sent() {
+    let dir = scratch("unlogged");
+    let log = swap_log(&dir);
+    let env = start(None, |c| c.intent_log = Some(log.clone()));
+    next_liquidity(&env.events, Side::Sell);
+    // A client id no log line may hold (over 4096 bytes).
+    let id = "P".repeat(5000);
+    env.link
+        .send(order(&id, Side::Sell, dec!(100), dec!(0.99)))
+        .unwrap();
+    let r = next_report(&env.events, &id);
+    assert!(
+        matches!(&r, VenueReport::Rejected { kind: RejectKind::NoLiquidity, reason }
+            if reason.starts_with("not sent: swap log:")),
+        "{r:?}"
+    );
+    assert_eq!(env.sim.pending_count(), 0);
+    assert_eq!(env.sim.nonce(&env.link.account(), true), 0);
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), "");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_malformed_swap_log_stops_the_start_and_a_torn_last_line_is_cut() {
+    let (env, dir, tx, got) = swap_in_flight_at_a_crash("torn", "P1.1", false);
+    let log = swap_log(&dir);
+    let good = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(good.lines().count(), 1);
+
+    // A line in the middle that is not a record: the link does not start.
+    std::fs::write(&log, format!("{good}not json\n{good}")).unwrap();
+    let mut cfg = link_config(&env.sim);
+    cfg.intent_log = Some(log.clone());
+    let (sink, _rx) = bounded(16);
+    let e = ChainLink::start(cfg.clone(), env.rt.handle(), sink.clone())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains(&log.display().to_string()), "{e}");
+    assert!(e.contains("line 2"), "{e}");
+    assert!(e.contains("not a swap record"), "{e}");
+
+    // A last line cut short by the crash: cut off, the records before it are used.
+    std::fs::write(
+        &log,
+        format!("{good}{{\"client_id\":\"P1.2\",\"tx\":\"0x12"),
+    )
+    .unwrap();
+    let env = crash_and_restart(env, &log, |_| {});
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), good);
+    env.sim.mine();
+    env.link
+        .reconcile("P1.1", Decimal::ZERO, Decimal::ZERO)
+        .unwrap();
+    let (r, _) = reports(&env.events, "P1.1");
+    assert_eq!(
+        r[1],
+        VenueReport::Fill {
+            qty: dec!(100),
+            px: got / dec!(100),
+            fee: Decimal::ZERO,
+            exec_id: tx,
+        }
+    );
+    env.link
+        .reconcile("P1.2", Decimal::ZERO, Decimal::ZERO)
+        .unwrap();
+    assert!(
+        matches!(next_report(&env.events, "P1.2"), VenueReport::Rejected { kind: RejectKind::NoLiquidity, reason }
+            if reason.starts_with("not sent before the restart"))
+    );
+    drop(env);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A swap the node took and never mined (the live link gave up on it), then a crash:
+/// returns the restarted link (300 ms receipt bound), the log and the swap's hash.
+fn dropped_swap_then_a_crash(name: &str) -> (Env, PathBuf, String) {
+    let dir = scratch(name);
+    let log = swap_log(&dir);
+    let env = start(None, |c| {
+        c.intent_log = Some(log.clone());
+        c.receipt_timeout = Duration::from_millis(300);
+    });
+    next_liquidity(&env.events, Side::Sell);
+    env.sim.drop_next(1);
+    env.link
+        .send(order("P1.1", Side::Sell, dec!(100), dec!(0.99)))
+        .unwrap();
+    let (r, _) = reports(&env.events, "P1.1");
+    assert!(matches!(&r[0], VenueReport::Rejected { .. }), "{r:?}");
+    let tx = logged_tx(&log, "P1.1");
+    let env = crash_and_restart(env, &log, |c| {
+        c.receipt_timeout = Duration::from_millis(300)
+    });
+    (env, dir, tx)
+}
+
+#[test]
+fn a_swap_without_a_receipt_is_dropped_and_one_whose_nonce_was_reused_is_replaced() {
+    let (env, dir, tx) = dropped_swap_then_a_crash("dropped");
+    let log = swap_log(&dir);
+
+    // Nothing took its nonce yet: the live path's "no receipt" reject.
+    env.link
+        .reconcile("P1.1", Decimal::ZERO, Decimal::ZERO)
+        .unwrap();
+    assert_eq!(
+        next_report(&env.events, "P1.1"),
+        VenueReport::Rejected {
+            kind: RejectKind::NoLiquidity,
+            reason: format!("dropped: no receipt for {tx} within 300ms"),
+        }
+    );
+
+    // Another swap is mined with that nonce: the first can never be.
+    env.link
+        .send(order("P1.2", Side::Sell, dec!(50), dec!(0.99)))
+        .unwrap();
+    mine_when_pending(&env.sim, 1);
+    let (r, _) = reports(&env.events, "P1.2");
+    assert!(matches!(r[1], VenueReport::Fill { .. }), "{r:?}");
+    assert_ne!(logged_tx(&log, "P1.2"), tx);
+    env.link
+        .reconcile("P1.1", Decimal::ZERO, Decimal::ZERO)
+        .unwrap();
+    let r = next_report(&env.events, "P1.1");
+    assert!(
+        matches!(&r, VenueReport::Rejected { kind: RejectKind::NoLiquidity, reason }
+            if reason.starts_with(&format!("dropped: tx {tx} (nonce 0)")) && reason.contains("replaced")),
+        "{r:?}"
+    );
+    drop(env);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_dropped_swap_signed_again_for_a_later_child_is_reported_once() {
+    let (env, dir, tx) = dropped_swap_then_a_crash("resigned");
+    let log = swap_log(&dir);
+    // The same swap for a new child: same nonce, same amounts, so the same transaction.
+    env.link
+        .send(order("P1.2", Side::Sell, dec!(100), dec!(0.99)))
+        .unwrap();
+    mine_when_pending(&env.sim, 1);
+    let (r, _) = reports(&env.events, "P1.2");
+    let VenueReport::Fill { exec_id, .. } = &r[1] else {
+        panic!("{r:?}")
+    };
+    assert_eq!(*exec_id, tx);
+    assert_eq!(logged_tx(&log, "P1.2"), tx);
+
+    // Its receipt is P1.2's: P1.1 does not get the fill a second time.
+    env.link
+        .reconcile("P1.1", Decimal::ZERO, Decimal::ZERO)
+        .unwrap();
+    let r = next_report(&env.events, "P1.1");
+    assert_eq!(
+        r,
+        VenueReport::Rejected {
+            kind: RejectKind::NoLiquidity,
+            reason: format!("dropped: tx {tx} was signed again for child P1.2, which reports it"),
+        }
+    );
+    assert_eq!(reports_left(env, "P1.1"), vec![]);
+    let _ = std::fs::remove_dir_all(dir);
 }

@@ -262,12 +262,13 @@ const SIM_BLOCK_INTERVAL: Duration = Duration::from_millis(250);
 
 /// Starts one chain simulator holding every exact pool of the market (gas priced so a
 /// swap costs what the market file says) and a JSON-RPC adapter per pool, signing
-/// with a key made for this run.
+/// with a key made for this run; each adapter's swap log is under `data_dir`.
 fn start_chain(
     runtime: &tokio::runtime::Runtime,
     pools: &[(PoolConfig, ExactPmm)],
     seed: u64,
     sink: LinkSink,
+    data_dir: &std::path::Path,
 ) -> Result<(ChainSim, Vec<ChainLink>), ServeError> {
     use rand::Rng;
     let config_err = |what: String| ServeError::Config(what);
@@ -334,13 +335,25 @@ fn start_chain(
         c.key = KeySource::Hex(SecretKeyHex::new(key.clone()));
         c.poll_interval = SIM_BLOCK_INTERVAL;
         c.receipt_poll = Duration::from_millis(50);
+        // The simulator mines every 250 ms: a swap without a receipt after 5 s is gone
+        // (and a swap logged by an earlier run's simulator is never found, so a restart
+        // does not hold new work for the default 30 s).
+        c.receipt_timeout = Duration::from_secs(5);
         c.samples = pool.samples;
+        c.intent_log = Some(swap_log(data_dir, &pool.id));
         let link = ChainLink::start(c, runtime.handle(), sink.clone())
             .map_err(|e| config_err(format!("chain link {}: {e}", pool.id)))?;
         links.push(link);
     }
     tracing::info!(url = %chain.url(), pools = pools.len(), "chain simulator up");
     Ok((chain, links))
+}
+
+/// Where a chain venue's write-ahead swap log lives (the adapter creates the directory).
+fn swap_log(data_dir: &std::path::Path, venue: &venues::VenueId) -> std::path::PathBuf {
+    data_dir
+        .join("chain")
+        .join(format!("{}.swaps.jsonl", venue.as_str()))
 }
 
 /// Builds the adapter for a real venue from its configured connection; the market
@@ -420,6 +433,7 @@ fn connect_venue(
             c.native_asset = pool.gas_asset.clone();
             c.samples = pool.samples;
         }
+        c.intent_log = Some(swap_log(&config.data_dir, &venue));
         let link =
             ChainLink::start(c, runtime.handle(), sink).map_err(|e| err("chain", e.to_string()))?;
         return Ok(Box::new(link));
@@ -589,7 +603,13 @@ impl Gateway {
         }
         let mut chains = Vec::new();
         if !chain_pools.is_empty() {
-            let (chain, pool_links) = start_chain(&runtime, &chain_pools, seed, link_tx.clone())?;
+            let (chain, pool_links) = start_chain(
+                &runtime,
+                &chain_pools,
+                seed,
+                link_tx.clone(),
+                &config.data_dir,
+            )?;
             chains.push(chain);
             for l in pool_links {
                 links.push(Box::new(l));

@@ -16,10 +16,17 @@
 //! price, in the native asset); a mined revert is `FixedCost`, `Rejected{Revert}`.
 //! Outcomes `PoolSim` cannot have are a lone `Rejected` with no gas: `QuoteExpired` for
 //! a stale quote, `NoLiquidity` for a swap not sent (the pool would revert for this size,
-//! the node refused the transaction, the RPC failed) or dropped (no receipt in time).
+//! the node refused the transaction, the RPC failed, the swap log could not be written)
+//! or dropped (no receipt in time).
+//!
+//! With [`ChainLinkConfig::intent_log`] set, every signed swap is recorded durably
+//! before it is sent ([`super::intents`]), and [`VenueLink::reconcile`] after a restart
+//! reads the receipt of the child's recorded transaction and reports what the live path
+//! would have reported.
 
 use super::ChainError;
 use super::abi;
+use super::intents::{SwapLog, SwapRecord};
 use super::key::{ChainKey, KeySource, UnsignedTx};
 use super::rpc::RpcClient;
 use super::units::{self, Rounding};
@@ -36,6 +43,7 @@ use parking_lot::Mutex;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -104,12 +112,17 @@ pub struct ChainLinkConfig {
     pub samples: usize,
     /// Orders that may wait for the executor; more are refused as `Busy`.
     pub queue: usize,
+    /// The write-ahead swap log (one JSON line per signed swap, synced before it is
+    /// sent), read on start so [`VenueLink::reconcile`] can find a child's transaction
+    /// after a restart; `None`: no log, and reconcile is unsupported.
+    pub intent_log: Option<PathBuf>,
 }
 
 impl ChainLinkConfig {
     /// A configuration with the usual defaults: 18/18 decimals, ETH gas, 300 000 gas
     /// limit, 150 000 gas shown, EIP-1559, key from `SOR_CHAIN_KEY`, 1 s polls, 30 s
-    /// receipt bound polled every 250 ms, 5 s per request, 24 samples, 64 queued orders.
+    /// receipt bound polled every 250 ms, 5 s per request, 24 samples, 64 queued orders,
+    /// no swap log.
     pub fn new(
         venue: VenueId,
         instrument: impl Into<String>,
@@ -144,6 +157,7 @@ impl ChainLinkConfig {
             rpc_timeout: Duration::from_secs(5),
             samples: 24,
             queue: 64,
+            intent_log: None,
         }
     }
 
@@ -214,13 +228,13 @@ impl fmt::Debug for ChainLinkConfig {
             .field("rpc_timeout", &self.rpc_timeout)
             .field("samples", &self.samples)
             .field("queue", &self.queue)
+            .field("intent_log", &self.intent_log)
             .finish()
     }
 }
 
 /// One DODO V2 pool as a live venue: reads its state per block, swaps through the
 /// router. Dropping it stops its tasks (a swap already sent still lands on chain).
-#[derive(Debug)]
 pub struct ChainLink {
     id: VenueId,
     account: Address,
@@ -228,12 +242,26 @@ pub struct ChainLink {
     capacity: usize,
     up: Arc<AtomicBool>,
     stop: watch::Sender<bool>,
+    inner: Arc<Inner>,
+    runtime: Handle,
+}
+
+impl fmt::Debug for ChainLink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChainLink")
+            .field("id", &self.id)
+            .field("account", &self.account)
+            .field("capacity", &self.capacity)
+            .field("up", &self.up)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ChainLink {
-    /// Loads the key, then spawns the poller and the executor on `handle`'s runtime;
-    /// events go to `sink`. Fails only on configuration (the node is reached later; until
-    /// then [`VenueLink::send`] answers `Disconnected`).
+    /// Loads the key and reads the swap log, then spawns the poller and the executor on
+    /// `handle`'s runtime; events go to `sink`. Fails only on configuration or an
+    /// unreadable swap log (the node is reached later; until then [`VenueLink::send`]
+    /// answers `Disconnected`).
     pub fn start(
         config: ChainLinkConfig,
         handle: &Handle,
@@ -242,6 +270,20 @@ impl ChainLink {
         config.validate()?;
         let key = ChainKey::load(&config.key)?;
         let rpc = RpcClient::new(&config.rpc_url, config.rpc_timeout)?;
+        let swaps = match &config.intent_log {
+            Some(path) => {
+                let (log, torn) = SwapLog::open(path)?;
+                if let Some(t) = torn {
+                    tracing::warn!(
+                        venue = %config.venue, file = %path.display(), line = t.line,
+                        offset = t.offset, bytes_cut = t.bytes_cut,
+                        "swap log: torn last line cut (a crash while writing it: that swap was never sent)"
+                    );
+                }
+                Some(Arc::new(Mutex::new(log)))
+            }
+            None => None,
+        };
         let up = Arc::new(AtomicBool::new(false));
         let (stop, stopped) = watch::channel(false);
         let (orders, rx) = mpsc::channel(config.queue);
@@ -255,6 +297,7 @@ impl ChainLink {
             view: Mutex::new(None),
             chain: OnceLock::new(),
             refresh: tokio::sync::Mutex::new(()),
+            swaps,
             cfg: config,
         });
         let link = ChainLink {
@@ -264,6 +307,8 @@ impl ChainLink {
             capacity: inner.cfg.queue,
             up,
             stop,
+            inner: inner.clone(),
+            runtime: handle.clone(),
         };
         handle.spawn(poller(inner.clone(), stopped.clone()));
         handle.spawn(executor(inner, rx, stopped));
@@ -316,11 +361,48 @@ impl VenueLink for ChainLink {
             what: "cancel an on-chain swap".into(),
         })
     }
+
+    /// Looks the child up in the swap log and, if a swap was signed for it, waits for its
+    /// receipt on the link's runtime (never blocking the caller); the reports come back
+    /// through the sink. Unsupported without a swap log.
+    fn reconcile(
+        &self,
+        client_id: &str,
+        known_filled: Decimal,
+        _known_gross: Decimal,
+    ) -> Result<(), LinkError> {
+        if self.inner.swaps.is_none() {
+            return Err(LinkError::Unsupported {
+                venue: self.id.clone(),
+                what: "reconcile a child after a restart without a swap log (intent_log)".into(),
+            });
+        }
+        let inner = self.inner.clone();
+        let child = client_id.to_owned();
+        let mut stop = self.stop.subscribe();
+        self.runtime.spawn(async move {
+            let reports = tokio::select! {
+                r = super::reconcile::after_restart(&inner, &child, known_filled) => r,
+                _ = stop.wait_for(|s| *s) => return,
+            };
+            for report in reports {
+                let ev = LinkEvent::Report {
+                    venue: inner.cfg.venue.clone(),
+                    client_id: child.clone(),
+                    report,
+                };
+                if !inner.emit(ev).await {
+                    return;
+                }
+            }
+        });
+        Ok(())
+    }
 }
 
 /// What the node told us at connection.
 #[derive(Debug, Clone, Copy)]
-struct ChainInfo {
+pub(super) struct ChainInfo {
     chain_id: u64,
     base_token: Address,
     quote_token: Address,
@@ -337,9 +419,10 @@ struct View {
     gas_price: u128,
 }
 
-struct Inner {
-    cfg: ChainLinkConfig,
-    account: Address,
+/// The link's state shared by its tasks.
+pub(super) struct Inner {
+    pub(super) cfg: ChainLinkConfig,
+    pub(super) account: Address,
     key: ChainKey,
     rpc: RpcClient,
     sink: LinkSink,
@@ -349,6 +432,8 @@ struct Inner {
     view: Mutex<Option<View>>,
     chain: OnceLock<ChainInfo>,
     refresh: tokio::sync::Mutex<()>,
+    /// The write-ahead swap log, if configured.
+    pub(super) swaps: Option<Arc<Mutex<SwapLog>>>,
 }
 
 fn quantity(n: u64) -> Value {
@@ -358,7 +443,7 @@ fn quantity(n: u64) -> Value {
 impl Inner {
     /// Puts an event on the engine's queue, waiting (off the runtime's threads) while it
     /// is full. `false` once the engine has hung up.
-    async fn emit(&self, ev: LinkEvent) -> bool {
+    pub(super) async fn emit(&self, ev: LinkEvent) -> bool {
         match self.sink.try_send(ev) {
             Ok(()) => true,
             Err(crossbeam_channel::TrySendError::Full(ev)) => {
@@ -385,7 +470,8 @@ impl Inner {
             .await
     }
 
-    async fn connect(&self) -> Result<ChainInfo, ChainError> {
+    /// The chain id and the pool's tokens, asked once.
+    pub(super) async fn connect(&self) -> Result<ChainInfo, ChainError> {
         if let Some(info) = self.chain.get() {
             return Ok(*info);
         }
@@ -613,7 +699,8 @@ struct Plan {
     min_receive: U256,
 }
 
-fn rejected(kind: RejectKind, reason: String) -> Vec<VenueReport> {
+/// A lone reject.
+pub(super) fn rejected(kind: RejectKind, reason: String) -> Vec<VenueReport> {
     vec![VenueReport::Rejected { kind, reason }]
 }
 
@@ -703,22 +790,16 @@ impl Executor<'_> {
         if let Err(reports) = self.check_quote(&plan, &view).await {
             return reports;
         }
-        let hash = match self.send(&plan, &view, info).await {
+        let hash = match self.send(order, &plan, &view, info).await {
             Ok(h) => h,
             Err(reports) => return reports,
         };
-        let Some(receipt) = self.wait_receipt(hash).await else {
+        let deadline = Instant::now() + cfg.receipt_timeout;
+        let Some(receipt) = self.inner.wait_receipt(hash, deadline).await else {
             self.nonce = None;
-            tracing::warn!(venue = %cfg.venue, tx = %hash, "no receipt within {:?}: reported as dropped", cfg.receipt_timeout);
-            return rejected(
-                RejectKind::NoLiquidity,
-                format!(
-                    "dropped: no receipt for {hash} within {:?}",
-                    cfg.receipt_timeout
-                ),
-            );
+            return no_receipt(cfg, hash);
         };
-        self.reports(order, &plan, info, hash, &receipt)
+        receipt_reports(self.inner, plan.sell_base, order.qty, info, hash, &receipt)
     }
 
     fn plan(&self, order: &VenueOrder, view: &View) -> Result<Plan, Vec<VenueReport>> {
@@ -812,10 +893,12 @@ impl Executor<'_> {
         }
     }
 
-    /// Signs and sends the swap; returns its hash, also when the node's answer was lost
-    /// (the transaction may still be in its pool, so the receipt is waited for anyway).
+    /// Signs the swap, records it in the swap log (if any) and sends it; returns its
+    /// hash, also when the node's answer was lost (the transaction may still be in its
+    /// pool, so the receipt is waited for anyway). A swap the log cannot take is not sent.
     async fn send(
         &mut self,
+        order: &VenueOrder,
         plan: &Plan,
         view: &View,
         info: ChainInfo,
@@ -872,6 +955,42 @@ impl Executor<'_> {
             }),
         };
         let (raw, hash) = self.inner.key.sign(tx).map_err(not_sent)?;
+        if let Some(log) = &self.inner.swaps {
+            let record = SwapRecord {
+                client_id: order.client_id.clone(),
+                tx: hash,
+                nonce,
+                sell_base: plan.sell_base,
+                pay: plan.pay,
+                min_receive: plan.min_receive,
+                qty: order.qty,
+                at_ms: unix_ms(),
+            };
+            let log = log.clone();
+            let written = tokio::task::spawn_blocking(move || log.lock().append(record))
+                .await
+                .unwrap_or_else(|e| {
+                    Err(ChainError::SwapLog {
+                        file: cfg
+                            .intent_log
+                            .as_ref()
+                            .map(|p| p.display().to_string())
+                            .unwrap_or_default(),
+                        problem: format!("writer task failed: {e}"),
+                    })
+                });
+            if let Err(e) = written {
+                tracing::error!(venue = %cfg.venue, child = %order.client_id, "swap not sent: {e}");
+                let why = match e {
+                    ChainError::SwapLog { file, problem } => format!("{problem} ({file})"),
+                    other => other.to_string(),
+                };
+                return Err(rejected(
+                    RejectKind::NoLiquidity,
+                    format!("not sent: swap log: {why}"),
+                ));
+            }
+        }
         match self
             .inner
             .rpc
@@ -899,13 +1018,18 @@ impl Executor<'_> {
             }
         }
     }
+}
 
-    async fn wait_receipt(&self, hash: B256) -> Option<WithOtherFields<TransactionReceipt>> {
-        let cfg = &self.inner.cfg;
-        let deadline = Instant::now() + cfg.receipt_timeout;
+impl Inner {
+    /// Asks for `hash`'s receipt every `receipt_poll` until `deadline`; `None` if none came.
+    pub(super) async fn wait_receipt(
+        &self,
+        hash: B256,
+        deadline: Instant,
+    ) -> Option<WithOtherFields<TransactionReceipt>> {
+        let cfg = &self.cfg;
         loop {
             let got: Result<Option<WithOtherFields<TransactionReceipt>>, _> = self
-                .inner
                 .rpc
                 .call("eth_getTransactionReceipt", json!([hash]))
                 .await;
@@ -922,108 +1046,140 @@ impl Executor<'_> {
         }
     }
 
-    fn reports(
-        &self,
-        order: &VenueOrder,
-        plan: &Plan,
-        info: ChainInfo,
-        hash: B256,
-        r: &WithOtherFields<TransactionReceipt>,
-    ) -> Vec<VenueReport> {
-        let cfg = &self.inner.cfg;
-        let gas = match units::gas_cost(r.gas_used, r.effective_gas_price) {
-            Ok(g) => vec![VenueReport::FixedCost { amount: g }],
-            Err(e) => {
-                tracing::error!(venue = %cfg.venue, tx = %hash, "gas not reported: {e}");
-                Vec::new()
-            }
-        };
-        if !r.inner.inner.status() {
-            let why = r
-                .other
-                .get("revertReason")
-                .and_then(Value::as_str)
-                .and_then(|h| alloy::hex::decode(h).ok())
-                .and_then(|d| abi::decode_revert(&d))
-                .unwrap_or_else(|| "status 0".into());
-            let mut out = gas;
-            out.push(VenueReport::Rejected {
-                kind: RejectKind::Revert,
-                reason: format!("reverted: {why} (tx {hash})"),
-            });
-            return out;
+    /// The account's mined transaction count (`eth_getTransactionCount latest`): every
+    /// nonce below it is used.
+    pub(super) async fn mined_nonce(&self) -> Result<u64, ChainError> {
+        let n: U64 = self
+            .rpc
+            .call("eth_getTransactionCount", json!([self.account, "latest"]))
+            .await?;
+        Ok(n.to::<u64>())
+    }
+}
+
+/// The reject for a swap without a receipt within `receipt_timeout`, logged at warn
+/// level with its hash so the operator can look for it.
+pub(super) fn no_receipt(cfg: &ChainLinkConfig, hash: B256) -> Vec<VenueReport> {
+    tracing::warn!(venue = %cfg.venue, tx = %hash, "no receipt within {:?}: reported as dropped; check this transaction", cfg.receipt_timeout);
+    rejected(
+        RejectKind::NoLiquidity,
+        format!(
+            "dropped: no receipt for {hash} within {:?}",
+            cfg.receipt_timeout
+        ),
+    )
+}
+
+/// What a mined swap's receipt means for its child, as [`PoolSim`] would report it:
+/// `Ack`, `Fill` (the `DODOSwap` event's amounts, exec id = the tx hash), `FixedCost`
+/// (the gas); or `FixedCost`, `Rejected{Revert}` for a revert. `sell_base` and
+/// `child_qty` are the swap's direction and the child's size.
+pub(super) fn receipt_reports(
+    inner: &Inner,
+    sell_base: bool,
+    child_qty: Decimal,
+    info: ChainInfo,
+    hash: B256,
+    r: &WithOtherFields<TransactionReceipt>,
+) -> Vec<VenueReport> {
+    let cfg = &inner.cfg;
+    let gas = match units::gas_cost(r.gas_used, r.effective_gas_price) {
+        Ok(g) => vec![VenueReport::FixedCost { amount: g }],
+        Err(e) => {
+            tracing::error!(venue = %cfg.venue, tx = %hash, "gas not reported: {e}");
+            Vec::new()
         }
-        let (from_token, to_token, from_dec, to_dec) = if plan.sell_base {
-            (
-                info.base_token,
-                info.quote_token,
-                cfg.base.decimals,
-                cfg.quote.decimals,
-            )
-        } else {
-            (
-                info.quote_token,
-                info.base_token,
-                cfg.quote.decimals,
-                cfg.base.decimals,
-            )
-        };
-        let event = r.inner.inner.logs().iter().find_map(|l| {
-            (l.address() == cfg.pool)
-                .then(|| abi::decode_dodo_swap(l.topics(), &l.data().data))
-                .flatten()
-                .filter(|e| {
-                    e.fromToken == from_token
-                        && e.toToken == to_token
-                        && e.receiver == self.inner.account
-                })
+    };
+    if !r.inner.inner.status() {
+        let why = r
+            .other
+            .get("revertReason")
+            .and_then(Value::as_str)
+            .and_then(|h| alloy::hex::decode(h).ok())
+            .and_then(|d| abi::decode_revert(&d))
+            .unwrap_or_else(|| "status 0".into());
+        let mut out = gas;
+        out.push(VenueReport::Rejected {
+            kind: RejectKind::Revert,
+            reason: format!("reverted: {why} (tx {hash})"),
         });
-        let amounts = event
-            .ok_or_else(|| "no DODOSwap event of the pool to us".to_owned())
-            .and_then(|e| {
-                let paid = units::from_raw(e.fromAmount, from_dec).map_err(|x| x.to_string())?;
-                let got = units::from_raw(e.toAmount, to_dec).map_err(|x| x.to_string())?;
-                Ok((paid, got))
-            });
-        let (paid, got) = match amounts {
-            Ok(a) => a,
-            Err(why) => {
-                tracing::error!(venue = %cfg.venue, tx = %hash, "swap succeeded but cannot be read: {why}; reconcile by hand");
-                let mut out = gas;
-                out.push(VenueReport::Rejected {
-                    kind: RejectKind::NoLiquidity,
-                    reason: format!("unresolved: tx {hash} succeeded but {why}"),
-                });
-                return out;
-            }
-        };
-        // Sell: the base paid at the quote received. Buy: the child's size (dust above it
-        // stays in the wallet, as in PoolSim) at the quote paid.
-        let (qty, amount) = if plan.sell_base {
-            (paid, got)
-        } else {
-            (got.min(order.qty), paid)
-        };
-        if qty <= Decimal::ZERO {
+        return out;
+    }
+    let (from_token, to_token, from_dec, to_dec) = if sell_base {
+        (
+            info.base_token,
+            info.quote_token,
+            cfg.base.decimals,
+            cfg.quote.decimals,
+        )
+    } else {
+        (
+            info.quote_token,
+            info.base_token,
+            cfg.quote.decimals,
+            cfg.base.decimals,
+        )
+    };
+    let event = r.inner.inner.logs().iter().find_map(|l| {
+        (l.address() == cfg.pool)
+            .then(|| abi::decode_dodo_swap(l.topics(), &l.data().data))
+            .flatten()
+            .filter(|e| {
+                e.fromToken == from_token && e.toToken == to_token && e.receiver == inner.account
+            })
+    });
+    let amounts = event
+        .ok_or_else(|| "no DODOSwap event of the pool to us".to_owned())
+        .and_then(|e| {
+            let paid = units::from_raw(e.fromAmount, from_dec).map_err(|x| x.to_string())?;
+            let got = units::from_raw(e.toAmount, to_dec).map_err(|x| x.to_string())?;
+            Ok((paid, got))
+        });
+    let (paid, got) = match amounts {
+        Ok(a) => a,
+        Err(why) => {
+            tracing::error!(venue = %cfg.venue, tx = %hash, "swap succeeded but cannot be read: {why}; reconcile by hand");
             let mut out = gas;
             out.push(VenueReport::Rejected {
                 kind: RejectKind::NoLiquidity,
-                reason: format!("swap {hash} traded nothing"),
+                reason: format!("unresolved: tx {hash} succeeded but {why}"),
             });
             return out;
         }
-        let mut out = vec![
-            VenueReport::Ack,
-            VenueReport::Fill {
-                qty,
-                px: amount / qty,
-                fee: Decimal::ZERO,
-                exec_id: hash.to_string(),
-            },
-        ];
-        out.extend(gas);
-        out
+    };
+    // Sell: the base paid at the quote received. Buy: the child's size (dust above it
+    // stays in the wallet, as in PoolSim) at the quote paid.
+    let (qty, amount) = if sell_base {
+        (paid, got)
+    } else {
+        (got.min(child_qty), paid)
+    };
+    if qty <= Decimal::ZERO {
+        let mut out = gas;
+        out.push(VenueReport::Rejected {
+            kind: RejectKind::NoLiquidity,
+            reason: format!("swap {hash} traded nothing"),
+        });
+        return out;
     }
+    let mut out = vec![
+        VenueReport::Ack,
+        VenueReport::Fill {
+            qty,
+            px: amount / qty,
+            fee: Decimal::ZERO,
+            exec_id: hash.to_string(),
+        },
+    ];
+    out.extend(gas);
+    out
+}
+
+/// Now, in unix milliseconds (0 if the clock is before 1970).
+fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 #[cfg(test)]

@@ -60,6 +60,24 @@ pub enum ChainError {
         /// What is wrong with it.
         problem: String,
     },
+    /// The write-ahead swap log could not be opened, read or written.
+    #[error("swap log {file}: {problem}")]
+    SwapLog {
+        /// The log's path.
+        file: String,
+        /// What failed, with the system's words.
+        problem: String,
+    },
+    /// A line of the swap log breaks its format (the gateway does not start).
+    #[error("swap log {file} line {line}: {rule}")]
+    SwapLogLine {
+        /// The log's path.
+        file: String,
+        /// The line number, from 1.
+        line: usize,
+        /// The rule the line breaks.
+        rule: String,
+    },
     /// The chain simulator could not start.
     #[error("chain simulator: {0}")]
     Sim(String),

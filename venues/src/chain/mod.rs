@@ -7,6 +7,9 @@
 //!   [`crate::pool_math::ExactPmm`]; it checks every quote against the chain before
 //!   sending, sends a signed swap with a min-receive guard, and reports the fill the
 //!   receipt's `DODOSwap` event says and the gas the receipt says.
+//! - `intents`: the write-ahead swap log ([`ChainLinkConfig::intent_log`]), and
+//!   `reconcile`: what became of a child's swap after a restart, from that log and the
+//!   receipt.
 //! - [`sim`]: a JSON-RPC server on 127.0.0.1 holding pools with the same exact math,
 //!   with controls to move pools, drop or revert transactions and delay blocks.
 //!
@@ -16,8 +19,8 @@
 //! (header only: `baseFeePerGas`), `eth_call` at a block number (the state of the
 //! last ~`poll_interval` of blocks must be available: any full node keeps 128),
 //! `eth_maxPriorityFeePerGas` (EIP-1559) or `eth_gasPrice` ([`FeeMode::Legacy`]),
-//! `eth_getTransactionCount` (`pending`), `eth_sendRawTransaction`,
-//! `eth_getTransactionReceipt`. Receipts are read as Ethereum receipts (alloy's types);
+//! `eth_getTransactionCount` (`pending`; `latest` when reconciling after a restart),
+//! `eth_sendRawTransaction`, `eth_getTransactionReceipt`. Receipts are read as Ethereum receipts (alloy's types);
 //! a chain with its own receipt types (an L2's deposit transactions) needs its node to
 //! answer ours in the Ethereum shape, which they do for ordinary transactions. A
 //! `revertReason` field in a failed receipt (Besu, the simulator) is shown in the reject;
@@ -63,11 +66,18 @@
 //! hash at warn level for reconciliation). Swaps go one at a time (each waits for its
 //! receipt), which keeps the nonce sequence and the quote check simple. Reorgs are not
 //! watched for: the first receipt counts.
+//!
+//! **After a crash**: with [`ChainLinkConfig::intent_log`] set (`sor serve` puts it at
+//! `<data_dir>/chain/<venue>.swaps.jsonl`) every signed swap is recorded and synced
+//! before it is sent, and [`crate::VenueLink::reconcile`] reads the recorded
+//! transaction's receipt; the operator's view is in `docs/journal.md`.
 
 pub mod abi;
 mod client;
 mod error;
+mod intents;
 mod key;
+mod reconcile;
 pub mod rpc;
 pub mod sim;
 mod units;
