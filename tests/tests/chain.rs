@@ -23,8 +23,8 @@ use venues::pmm::{FeeRates, MathVersion, PmmState, RState, U256};
 use venues::pool_math::{ExactPmm, PoolMath};
 use venues::sim::{PoolConfig, PoolSim, VenueSim};
 use venues::{
-    CurveShape, LinkError, LinkEvent, Liquidity, RejectKind, Side, VenueId, VenueLink, VenueOrder,
-    VenueReport,
+    CurveShape, Known, LinkError, LinkEvent, Liquidity, RejectKind, Side, VenueId, VenueLink,
+    VenueOrder, VenueReport,
 };
 
 /// Bound on every wait (a failing test stops here instead of hanging).
@@ -794,9 +794,7 @@ fn swap_in_flight_at_a_crash(
 fn a_swap_in_flight_at_a_crash_is_reconciled_from_its_receipt_once() {
     let (env, dir, tx, got) = swap_in_flight_at_a_crash("inflight", "P1.1", false);
     // Asked before the block: the reconciliation waits for the receipt.
-    env.link
-        .reconcile("P1.1", Decimal::ZERO, Decimal::ZERO)
-        .unwrap();
+    env.link.reconcile("P1.1", Known::NOTHING).unwrap();
     env.sim.mine();
     let (r, _) = reports(&env.events, "P1.1");
     assert_eq!(
@@ -823,7 +821,16 @@ fn a_swap_in_flight_at_a_crash_is_reconciled_from_its_receipt_once() {
 fn a_fill_the_engine_already_holds_is_not_charged_gas_again() {
     let (env, dir, tx, got) = swap_in_flight_at_a_crash("known", "P1.1", false);
     env.sim.mine();
-    env.link.reconcile("P1.1", dec!(100), got).unwrap();
+    env.link
+        .reconcile(
+            "P1.1",
+            Known {
+                filled: dec!(100),
+                gross: got,
+                fixed_cost: dec!(0.0001),
+            },
+        )
+        .unwrap();
     // Only the fill, under its tx hash (the engine drops it as a duplicate): no second
     // Ack, no second gas.
     assert_eq!(
@@ -843,9 +850,7 @@ fn a_fill_the_engine_already_holds_is_not_charged_gas_again() {
 fn a_swap_that_reverted_while_the_gateway_was_down_is_a_revert_with_its_gas() {
     let (env, dir, tx, _) = swap_in_flight_at_a_crash("revert", "P1.1", true);
     env.sim.mine();
-    env.link
-        .reconcile("P1.1", Decimal::ZERO, Decimal::ZERO)
-        .unwrap();
+    env.link.reconcile("P1.1", Known::NOTHING).unwrap();
     let (r, _) = reports(&env.events, "P1.1");
     assert_eq!(
         r[0],
@@ -868,9 +873,7 @@ fn a_child_without_a_swap_record_was_never_sent() {
     let dir = scratch("unsent");
     let log = swap_log(&dir);
     let env = start(None, |c| c.intent_log = Some(log.clone()));
-    env.link
-        .reconcile("P7.1", Decimal::ZERO, Decimal::ZERO)
-        .unwrap();
+    env.link.reconcile("P7.1", Known::NOTHING).unwrap();
     let r = next_report(&env.events, "P7.1");
     assert!(
         matches!(&r, VenueReport::Rejected { kind: RejectKind::NoLiquidity, reason }
@@ -882,7 +885,7 @@ fn a_child_without_a_swap_record_was_never_sent() {
     // Without a swap log the link cannot tell, and says so.
     let env = start(None, |_| {});
     assert!(matches!(
-        env.link.reconcile("P7.1", Decimal::ZERO, Decimal::ZERO),
+        env.link.reconcile("P7.1", Known::NOTHING),
         Err(LinkError::Unsupported { .. })
     ));
     let _ = std::fs::remove_dir_all(dir);
@@ -939,9 +942,7 @@ fn a_malformed_swap_log_stops_the_start_and_a_torn_last_line_is_cut() {
     let env = crash_and_restart(env, &log, |_| {});
     assert_eq!(std::fs::read_to_string(&log).unwrap(), good);
     env.sim.mine();
-    env.link
-        .reconcile("P1.1", Decimal::ZERO, Decimal::ZERO)
-        .unwrap();
+    env.link.reconcile("P1.1", Known::NOTHING).unwrap();
     let (r, _) = reports(&env.events, "P1.1");
     assert_eq!(
         r[1],
@@ -952,9 +953,7 @@ fn a_malformed_swap_log_stops_the_start_and_a_torn_last_line_is_cut() {
             exec_id: tx,
         }
     );
-    env.link
-        .reconcile("P1.2", Decimal::ZERO, Decimal::ZERO)
-        .unwrap();
+    env.link.reconcile("P1.2", Known::NOTHING).unwrap();
     assert!(
         matches!(next_report(&env.events, "P1.2"), VenueReport::Rejected { kind: RejectKind::NoLiquidity, reason }
             if reason.starts_with("not sent before the restart"))
@@ -992,9 +991,7 @@ fn a_swap_without_a_receipt_is_dropped_and_one_whose_nonce_was_reused_is_replace
     let log = swap_log(&dir);
 
     // Nothing took its nonce yet: the live path's "no receipt" reject.
-    env.link
-        .reconcile("P1.1", Decimal::ZERO, Decimal::ZERO)
-        .unwrap();
+    env.link.reconcile("P1.1", Known::NOTHING).unwrap();
     assert_eq!(
         next_report(&env.events, "P1.1"),
         VenueReport::Rejected {
@@ -1011,9 +1008,7 @@ fn a_swap_without_a_receipt_is_dropped_and_one_whose_nonce_was_reused_is_replace
     let (r, _) = reports(&env.events, "P1.2");
     assert!(matches!(r[1], VenueReport::Fill { .. }), "{r:?}");
     assert_ne!(logged_tx(&log, "P1.2"), tx);
-    env.link
-        .reconcile("P1.1", Decimal::ZERO, Decimal::ZERO)
-        .unwrap();
+    env.link.reconcile("P1.1", Known::NOTHING).unwrap();
     let r = next_report(&env.events, "P1.1");
     assert!(
         matches!(&r, VenueReport::Rejected { kind: RejectKind::NoLiquidity, reason }
@@ -1041,9 +1036,7 @@ fn a_dropped_swap_signed_again_for_a_later_child_is_reported_once() {
     assert_eq!(logged_tx(&log, "P1.2"), tx);
 
     // Its receipt is P1.2's: P1.1 does not get the fill a second time.
-    env.link
-        .reconcile("P1.1", Decimal::ZERO, Decimal::ZERO)
-        .unwrap();
+    env.link.reconcile("P1.1", Known::NOTHING).unwrap();
     let r = next_report(&env.events, "P1.1");
     assert_eq!(
         r,

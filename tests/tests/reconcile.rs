@@ -10,7 +10,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 use tests::fixtures::{Book, fix_book_link, free_port, temp_dir, usdc_exchange};
 use venues::exchange::FixBookLink;
-use venues::{Level, LinkEvent, RejectKind, Side, VenueLink, VenueOrder, VenueReport};
+use venues::{Known, Level, LinkEvent, RejectKind, Side, VenueLink, VenueOrder, VenueReport};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -82,9 +82,16 @@ fn a_restarted_link_recovers_exactly_what_its_journal_missed() {
     // The journal had only the first 100 of it; P1.2 was journaled but never sent.
     let (after, rx) = link(port, &data);
     after
-        .reconcile("P1.1", dec!(100), dec!(100) * dec!(0.9999))
+        .reconcile(
+            "P1.1",
+            Known {
+                filled: dec!(100),
+                gross: dec!(100) * dec!(0.9999),
+                fixed_cost: Decimal::ZERO,
+            },
+        )
         .unwrap();
-    after.reconcile("P1.2", dec!(0), dec!(0)).unwrap();
+    after.reconcile("P1.2", Known::NOTHING).unwrap();
     let missed = reports(&rx, "P1.1", |r| !r.is_empty());
     assert_eq!(missed.len(), 1, "{missed:?}");
     match &missed[0] {
@@ -187,10 +194,10 @@ fn a_restarted_rfq_link_finds_its_childs_trade_at_the_dealer_by_order_id() {
 
     // After: the journal never saw that fill; P1.2 never reached the dealer.
     let (after, rx) = start("R9");
-    after.reconcile("P1.1", dec!(0), dec!(0)).unwrap();
+    after.reconcile("P1.1", Known::NOTHING).unwrap();
     let found = reports(&rx, "P1.1", |r| filled(r) > Decimal::ZERO);
     assert_eq!(filled(&found), dec!(250000), "{found:?}");
-    after.reconcile("P1.2", dec!(0), dec!(0)).unwrap();
+    after.reconcile("P1.2", Known::NOTHING).unwrap();
     let never = reports(&rx, "P1.2", |r| !r.is_empty());
     assert!(
         matches!(
@@ -204,7 +211,7 @@ fn a_restarted_rfq_link_finds_its_childs_trade_at_the_dealer_by_order_id() {
     );
     // A new run without the journal (another prefix) cannot pick up the old trade.
     let (other_run, rx) = start("R10");
-    other_run.reconcile("P1.1", dec!(0), dec!(0)).unwrap();
+    other_run.reconcile("P1.1", Known::NOTHING).unwrap();
     let fresh = reports(&rx, "P1.1", |r| !r.is_empty());
     assert!(
         matches!(fresh.as_slice(), [VenueReport::Rejected { .. }]),

@@ -82,6 +82,26 @@ pub enum LinkError {
     },
 }
 
+/// What the engine already holds of a child it asks a venue about after a restart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Known {
+    /// Filled, base units.
+    pub filled: Decimal,
+    /// Σ qty × gross price of those fills, quote units.
+    pub gross: Decimal,
+    /// Fixed costs booked (gas), in their asset.
+    pub fixed_cost: Decimal,
+}
+
+impl Known {
+    /// Nothing: no fill, no cost.
+    pub const NOTHING: Known = Known {
+        filled: Decimal::ZERO,
+        gross: Decimal::ZERO,
+        fixed_cost: Decimal::ZERO,
+    };
+}
+
 /// A live venue adapter, driven by the engine thread.
 ///
 /// Both methods must return quickly (hand the work to the adapter's own thread or
@@ -96,18 +116,13 @@ pub trait VenueLink: Send + Sync {
     /// Asks the venue to cancel a working child.
     fn cancel(&self, client_id: &str) -> Result<(), LinkError>;
     /// After a restart: asks the venue for the true state of a child the journal shows
-    /// still working, of which the engine knows `known_filled` base units for
-    /// `known_gross` quote units. What the engine missed comes back as
-    /// [`LinkEvent::Report`]s (the missing fill, then the child's end), each fill counted
-    /// once however the venue's answer and its session's resends interleave. Adapters
-    /// that cannot ask say so, and the operator is told to check the venue.
-    fn reconcile(
-        &self,
-        client_id: &str,
-        known_filled: Decimal,
-        known_gross: Decimal,
-    ) -> Result<(), LinkError> {
-        let _ = (client_id, known_filled, known_gross);
+    /// still working, of which the engine already holds `known`. What the engine missed
+    /// comes back as [`LinkEvent::Report`]s (the missing fill, then the child's end),
+    /// each fill and each cost counted once however the venue's answer and its
+    /// session's resends interleave. Adapters that cannot ask say so, and the operator
+    /// is told to check the venue.
+    fn reconcile(&self, client_id: &str, known: Known) -> Result<(), LinkError> {
+        let _ = (client_id, known);
         Err(LinkError::Unsupported {
             venue: self.id().clone(),
             what: "reconcile a child after a restart".into(),

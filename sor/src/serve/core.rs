@@ -26,7 +26,7 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use venues::{LinkEvent, Nanos, RejectKind, VenueId, VenueLink, VenueReport};
+use venues::{Known, LinkEvent, Nanos, RejectKind, VenueId, VenueLink, VenueReport};
 
 /// Most timers (TWAP slices, retries) pending at once.
 const MAX_TIMERS: usize = 100_000;
@@ -435,19 +435,22 @@ impl<G: PreTradeGate> Core<G> {
                 self.recovered_status.push((desk, report));
             }
         }
-        let working: Vec<(VenueId, ChildId, Decimal, Decimal)> = self
+        let working: Vec<(VenueId, ChildId, Known)> = self
             .engine
             .children()
             .values()
             .filter(|c| !c.status().is_terminal())
-            .map(|c| (c.venue.clone(), c.id.clone(), c.filled(), c.gross_amount()))
+            .map(|c| {
+                let known = Known {
+                    filled: c.filled(),
+                    gross: c.gross_amount(),
+                    fixed_cost: c.fixed_cost(),
+                };
+                (c.venue.clone(), c.id.clone(), known)
+            })
             .collect();
-        for (venue, child, filled, gross) in working {
-            match self
-                .links
-                .get(&venue)
-                .map(|l| l.reconcile(&child.0, filled, gross))
-            {
+        for (venue, child, known) in working {
+            match self.links.get(&venue).map(|l| l.reconcile(&child.0, known)) {
                 Some(Ok(())) => {
                     tracing::info!(%venue, %child, "child working at the crash: asked its venue");
                     self.reconciling.insert(child);

@@ -30,7 +30,7 @@ use super::intents::{SwapLog, SwapRecord};
 use super::key::{ChainKey, KeySource, UnsignedTx};
 use super::rpc::RpcClient;
 use super::units::{self, Rounding};
-use crate::link::{LinkError, LinkEvent, LinkSink, VenueLink};
+use crate::link::{Known, LinkError, LinkEvent, LinkSink, VenueLink};
 use crate::pmm::{self, MathVersion, SellQuote};
 use crate::pool_math::ExactPmm;
 use crate::sim::{PoolConfig, PoolSim, VenueSim};
@@ -365,12 +365,7 @@ impl VenueLink for ChainLink {
     /// Looks the child up in the swap log and, if a swap was signed for it, waits for its
     /// receipt on the link's runtime (never blocking the caller); the reports come back
     /// through the sink. Unsupported without a swap log.
-    fn reconcile(
-        &self,
-        client_id: &str,
-        known_filled: Decimal,
-        _known_gross: Decimal,
-    ) -> Result<(), LinkError> {
+    fn reconcile(&self, client_id: &str, known: Known) -> Result<(), LinkError> {
         if self.inner.swaps.is_none() {
             return Err(LinkError::Unsupported {
                 venue: self.id.clone(),
@@ -382,7 +377,7 @@ impl VenueLink for ChainLink {
         let mut stop = self.stop.subscribe();
         self.runtime.spawn(async move {
             let reports = tokio::select! {
-                r = super::reconcile::after_restart(&inner, &child, known_filled) => r,
+                r = super::reconcile::after_restart(&inner, &child, known) => r,
                 _ = stop.wait_for(|s| *s) => return,
             };
             for report in reports {

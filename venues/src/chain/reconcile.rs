@@ -17,16 +17,16 @@
 
 use super::client::{ChainInfo, Inner, no_receipt, receipt_reports, rejected};
 use super::intents::SwapRecord;
-use crate::{RejectKind, VenueReport};
+use crate::{Known, RejectKind, VenueReport};
 use rust_decimal::Decimal;
 use std::time::Instant;
 
 /// The reports that tell the engine what became of `client_id`'s swap, of which it
-/// holds `known_filled` base units.
+/// already holds `known`.
 pub(super) async fn after_restart(
     inner: &Inner,
     client_id: &str,
-    known_filled: Decimal,
+    known: Known,
 ) -> Vec<VenueReport> {
     let venue = &inner.cfg.venue;
     let record = inner
@@ -55,7 +55,7 @@ pub(super) async fn after_restart(
         },
         _ => without_receipt(inner, &rec, info).await,
     };
-    settle(reports, known_filled, rec.qty)
+    settle(reports, known, rec.qty)
 }
 
 /// A reject if the same transaction was signed again for a later child (a dropped swap
@@ -131,28 +131,42 @@ async fn without_receipt(
     }
 }
 
-/// What the engine still needs of `reports` when it holds `known_filled` of a child of
-/// `child_qty`. With nothing filled: all of them. Otherwise the engine holds the swap's
-/// one execution and its gas, so only the fill goes again (the engine drops it by its
-/// exec id when it holds it), plus `Expired` for any rest, since a child with a fill
-/// cannot be rejected.
+/// What the engine still needs of `reports` when it holds `known` of a child of
+/// `child_qty`. A swap is charged gas once: with gas already booked no `FixedCost` goes
+/// again (a crash between a revert's gas and its reject), else it does. With nothing
+/// filled, everything else goes. Otherwise the engine holds the swap's one execution,
+/// so no second `Ack`: the fill goes again (the engine drops it by its exec id when it
+/// holds it), plus `Expired` for any rest, since a child with a fill cannot be
+/// rejected.
 pub(super) fn settle(
     reports: Vec<VenueReport>,
-    known_filled: Decimal,
+    known: Known,
     child_qty: Decimal,
 ) -> Vec<VenueReport> {
+    let gas_booked = known.fixed_cost > Decimal::ZERO;
+    let reports: Vec<VenueReport> = reports
+        .into_iter()
+        .filter(|r| !(gas_booked && matches!(r, VenueReport::FixedCost { .. })))
+        .collect();
+    let known_filled = known.filled;
     if known_filled <= Decimal::ZERO {
         return reports;
     }
     let mut holds = known_filled;
     let mut out = Vec::new();
+    let mut fills = 0;
     for r in reports {
-        if let VenueReport::Fill { qty, .. } = &r {
-            holds = holds.max(*qty);
-            out.push(r);
+        match &r {
+            VenueReport::Fill { qty, .. } => {
+                holds = holds.max(*qty);
+                fills += 1;
+                out.push(r);
+            }
+            VenueReport::FixedCost { .. } => out.push(r),
+            _ => {}
         }
     }
-    if out.is_empty() {
+    if fills == 0 {
         tracing::error!(%known_filled, "the engine holds a fill of a swap the chain shows no fill for; check it by hand");
     }
     let left = child_qty - holds;
@@ -188,22 +202,56 @@ mod tests {
 
     #[test]
     fn nothing_known_gets_every_live_report() {
-        assert_eq!(settle(live_fill(), Decimal::ZERO, dec!(100)), live_fill());
+        assert_eq!(settle(live_fill(), Known::NOTHING, dec!(100)), live_fill());
+    }
+
+    fn known(filled: Decimal, fixed_cost: Decimal) -> Known {
+        Known {
+            filled,
+            gross: filled,
+            fixed_cost,
+        }
     }
 
     #[test]
     fn a_known_fill_gets_no_second_ack_or_gas() {
         assert_eq!(
-            settle(live_fill(), dec!(100), dec!(100)),
+            settle(live_fill(), known(dec!(100), dec!(0.0001)), dec!(100)),
             vec![fill(dec!(100))]
         );
+        // The fill was journaled, its gas not yet: the gas still goes, once.
+        assert_eq!(
+            settle(live_fill(), known(dec!(100), Decimal::ZERO), dec!(100)),
+            vec![
+                fill(dec!(100)),
+                VenueReport::FixedCost {
+                    amount: dec!(0.0001)
+                }
+            ]
+        );
+    }
+
+    #[test]
+    fn a_revert_whose_gas_was_journaled_is_rejected_without_a_second_charge() {
+        let revert = vec![
+            VenueReport::FixedCost { amount: dec!(1) },
+            VenueReport::Rejected {
+                kind: RejectKind::Revert,
+                reason: "reverted".into(),
+            },
+        ];
+        assert_eq!(
+            settle(revert.clone(), known(Decimal::ZERO, dec!(1)), dec!(100)),
+            revert[1..].to_vec()
+        );
+        assert_eq!(settle(revert.clone(), Known::NOTHING, dec!(100)), revert);
     }
 
     #[test]
     fn a_known_fill_short_of_the_child_is_ended_with_the_rest() {
         let short = vec![VenueReport::Ack, fill(dec!(60))];
         assert_eq!(
-            settle(short, dec!(60), dec!(100)),
+            settle(short, known(dec!(60), dec!(1)), dec!(100)),
             vec![fill(dec!(60)), VenueReport::Expired { unfilled: dec!(40) }]
         );
         // A revert against a known fill cannot reject the child: it ends it.
@@ -215,7 +263,7 @@ mod tests {
             },
         ];
         assert_eq!(
-            settle(revert, dec!(30), dec!(100)),
+            settle(revert, known(dec!(30), dec!(1)), dec!(100)),
             vec![VenueReport::Expired { unfilled: dec!(70) }]
         );
     }

@@ -12,7 +12,7 @@
 
 use super::reconcile::{Reconciler, ReportFields};
 use crate::{
-    CurveShape, Level, LinkError, LinkEvent, LinkSink, Liquidity, Side, VenueId, VenueKind,
+    CurveShape, Known, Level, LinkError, LinkEvent, LinkSink, Liquidity, Side, VenueId, VenueKind,
     VenueLink, VenueOrder, VenueReport,
 };
 use fix::session::{EndpointConfig, Role, SessionError, SessionHost};
@@ -271,16 +271,11 @@ impl VenueLink for FixBookLink {
         self.send_msg(msg)
     }
 
-    fn reconcile(
-        &self,
-        client_id: &str,
-        known_filled: Decimal,
-        known_gross: Decimal,
-    ) -> Result<(), LinkError> {
+    fn reconcile(&self, client_id: &str, known: Known) -> Result<(), LinkError> {
         if !self
             .reconciler
             .lock()
-            .track(client_id, known_filled, known_gross)
+            .track(client_id, known.filled, known.gross)
         {
             return Err(LinkError::Busy {
                 venue: self.venue.clone(),

@@ -22,7 +22,7 @@ use super::client::{ClientError, DealerClient, DealerConfig};
 use super::stream::LadderEvent;
 use super::wire::{OrderResult, Tier};
 use crate::{
-    CurveShape, Level, LinkError, LinkEvent, LinkSink, Liquidity, RejectKind, Side, VenueId,
+    CurveShape, Known, Level, LinkError, LinkEvent, LinkSink, Liquidity, RejectKind, Side, VenueId,
     VenueKind, VenueLink, VenueOrder, VenueReport,
 };
 use parking_lot::Mutex;
@@ -217,16 +217,11 @@ impl VenueLink for RfqLink {
     /// After a restart: looks the child's acceptances up at the dealer (every round it
     /// may have reached), and reports the trade, the refusal, or, when the dealer never
     /// saw one, that the child never reached it.
-    fn reconcile(
-        &self,
-        client_id: &str,
-        known_filled: Decimal,
-        _known_gross: Decimal,
-    ) -> Result<(), LinkError> {
+    fn reconcile(&self, client_id: &str, known: Known) -> Result<(), LinkError> {
         let inner = self.inner.clone();
         let child = client_id.to_owned();
         self.runtime.spawn(async move {
-            let reports = reconcile_after_restart(&inner, &child, known_filled).await;
+            let reports = reconcile_after_restart(&inner, &child, known.filled).await;
             for r in reports {
                 emit(&inner.sink, inner.report(&child, r)).await;
             }
