@@ -648,10 +648,18 @@ impl<G: PreTradeGate> Core<G> {
                 },
                 default(wait) => Ok(()),
             };
-            // Whatever else is already waiting joins this batch: one journal commit
-            // for all of it (group commit), then every effect goes out.
+            // Under group commit, whatever else is already waiting joins this batch: one
+            // journal commit for all of it, then every effect goes out. Otherwise
+            // nothing is gained by waiting: this input's effects go out at once.
+            let batching = self.durable.as_ref().is_some_and(Durable::groups_commits);
             let step = step
-                .and_then(|()| self.take_ready(&desk_rx, &link_rx, gated))
+                .and_then(|()| {
+                    if batching {
+                        self.take_ready(&desk_rx, &link_rx, gated)
+                    } else {
+                        Ok(())
+                    }
+                })
                 .and_then(|()| if gated { Ok(()) } else { self.fire_timers() })
                 .and_then(|()| self.flush())
                 .and_then(|()| match &mut self.durable {

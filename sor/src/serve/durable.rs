@@ -193,6 +193,12 @@ impl Durable {
         Ok(())
     }
 
+    /// Whether commits are grouped: only then does handling several inputs before
+    /// one commit save anything (each record is synced on its own, or never).
+    pub fn groups_commits(&self) -> bool {
+        matches!(self.journal.config().fsync, FsyncPolicy::Group { .. })
+    }
+
     /// Commits when the group-commit policy says it is time.
     pub fn commit_if_due(&mut self, now: Instant) -> Result<(), DurableError> {
         self.journal.commit_if_due(now)?;
