@@ -687,4 +687,11 @@ fn the_demo_gateway_samples_load() {
             .check(Some("Bearer trader-demo"), risk::Action::Change)
             .is_err()
     );
+    // The shipped gateway config: what the README and the desk contract promise.
+    let gw = sor::serve::GatewayConfig::load(std::path::Path::new(&format!("{dir}/gateway.toml")))
+        .unwrap();
+    assert_eq!((gw.comp_id.as_str(), gw.port), ("SOR", 9878));
+    assert_eq!(gw.max_queue_wait_ms, 200);
+    assert_eq!(gw.engine_spin_us, 0);
+    assert!(gw.journal.is_some(), "the journal is on");
 }
