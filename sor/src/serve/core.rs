@@ -392,9 +392,16 @@ impl<G: PreTradeGate> Core<G> {
                 }
                 Replayed::Control(recorded) => match &self.controls {
                     Some(gate) => {
-                        gate.replay(recorded).map_err(|e| {
-                            format!("replay: risk control by {} refused: {e}", recorded.who)
-                        })?;
+                        // A control that no longer applies (a kill switch engaged again
+                        // through the admin API while the gateway was starting, say)
+                        // leaves the gate as it is: said, not fatal.
+                        if let Err(e) = gate.replay(recorded) {
+                            tracing::error!(
+                                who = %recorded.who,
+                                reason = %recorded.reason,
+                                "journal replay: a risk control did not apply again: {e}"
+                            );
+                        }
                         if let risk::Control::ReplaceLimits(l) = &recorded.control
                             && matches!(recorded.who.as_str(), "gateway" | "limits-file")
                         {
