@@ -1,7 +1,8 @@
 //! Killing the gateway (SIGKILL) mid-parent: the restarted gateway replays its journal,
 //! cuts a torn tail, tells the desk the parent's true state, finishes the parent, and
-//! the desk ends with exactly the fills the venue made. The venue is the exchange
-//! simulator, started by the test on loopback so it outlives the gateway's process.
+//! the desk ends with exactly the fills the venue made. The venues (the exchange
+//! simulator; a chain simulator that mines only when told, so a swap is in flight at the
+//! crash) are started by the test on loopback so they outlive the gateway's process.
 #![allow(clippy::unwrap_used)] // helpers outside #[test] fns
 
 mod common;
@@ -44,6 +45,8 @@ impl Gateway {
         let mut child = Command::new(env!("CARGO_BIN_EXE_sor"))
             .args(["serve", config.to_str().unwrap()])
             .env("RUST_LOG", "info")
+            // The chain venue's signing key (the test chain accepts any).
+            .env("TEST_CHAIN_KEY", "11".repeat(32))
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -231,5 +234,167 @@ fsync = "each"
     desk.stop();
     drop(gateway);
     exchange.stop();
+    let _ = std::fs::remove_dir_all(Path::new(&dir));
+}
+
+const POOL_MARKET: &str = r#"
+name = "crash-recovery-pool"
+[valuation]
+currency = "USD"
+[valuation.references]
+USDC = "1"
+ETH = "2800"
+[valuation.assets]
+cWUSDC = { as = "USDC", rate = "1" }
+
+[[venues]]
+id = "pool-cwusdc"
+kind = "pool"
+instrument = "cWUSDC/USDC"
+gas = { units = 150000, price_gwei = "0.024", native = "ETH" }
+pmm = { i = "1001000000000000000", k = "500000000000000000", b = "42278000000", q = "42278000000", b0 = "42278000000", q0 = "42278000000", r = "ONE", lp_fee_rate = "300000000000000", mt_fee_rate = "0", base_decimals = 6, quote_decimals = 6 }
+"#;
+
+#[test]
+fn a_gateway_killed_while_its_swap_waits_for_a_block_books_the_swap_once_after_restart() {
+    use venues::chain::sim::{ChainSim, ChainSimConfig, SimPool};
+    use venues::pmm::{FeeRates, PmmState, RState};
+
+    let dir = temp_dir("crash-swap");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let raw = |s: &str| s.parse().unwrap();
+    let pool_state = PmmState {
+        i: raw("1001000000000000000"),
+        k: raw("500000000000000000"),
+        b: raw("42278000000"),
+        q: raw("42278000000"),
+        b0: raw("42278000000"),
+        q0: raw("42278000000"),
+        r: RState::One,
+    };
+    let fees = FeeRates {
+        lp_fee_rate: raw("300000000000000"),
+        mt_fee_rate: raw("0"),
+    };
+    // Blocks only when the test mines one: the swap waits in the mempool at the crash.
+    let chain = ChainSim::start(
+        ChainSimConfig {
+            block_interval: None,
+            pools: vec![SimPool::new(1, pool_state, fees)],
+            ..ChainSimConfig::default()
+        },
+        rt.handle(),
+    )
+    .unwrap();
+
+    let port = free_port();
+    std::fs::write(dir.join("market.toml"), POOL_MARKET).unwrap();
+    let data = dir.join("gateway-data");
+    let config = format!(
+        r#"
+[gateway]
+port = {port}
+data_dir = "{data}"
+market = "market.toml"
+on_shutdown = "leave"
+
+[desks.DESK1]
+
+[venues.pool-cwusdc]
+chain = {{ rpc_url = "{rpc}", pool = "{pool}", router = "{router}", key_env = "TEST_CHAIN_KEY" }}
+
+[journal]
+fsync = "each"
+"#,
+        data = data.display(),
+        rpc = chain.url(),
+        pool = SimPool::address_for(1),
+        router = chain.router(),
+    );
+    let config_path = dir.join("gateway.toml");
+    std::fs::write(&config_path, config).unwrap();
+
+    let mut gateway = Gateway::start(&config_path);
+    let desk = DeskClient::start(ClientConfig {
+        host: "127.0.0.1".into(),
+        port,
+        desk: "DESK1".into(),
+        gateway: "SOR".into(),
+        credentials: None,
+        data_dir: dir.join("desk"),
+        heartbeat_secs: 30,
+    })
+    .unwrap();
+    assert!(desk.wait_logon(WAIT), "desk logon");
+    assert!(
+        gateway.wait_log("chain venue up").is_some(),
+        "the pool's state reaches the router"
+    );
+    std::thread::sleep(Duration::from_millis(500));
+
+    let fields = [
+        (11, "swap-1"),
+        (55, "USDC/USD"),
+        (54, "2"),
+        (38, "50"),
+        (40, "1"),
+        (60, "20261123-10:00:00.000"),
+    ];
+    desk.send_order(&fields, &[("Venues", "pool-cwusdc")])
+        .unwrap();
+    let ack = desk
+        .next_app(WAIT, |f| f.msg_type() == "8" && f.get(11) == Some("swap-1"))
+        .expect("an answer");
+    assert_eq!(ack.get(150), Some("0"), "acked: {ack:?}");
+    // The swap is signed, logged and sent; no block yet.
+    let deadline = Instant::now() + WAIT;
+    while chain.pending_count() == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "no swap reached the chain; gateway log:\n{}",
+            gateway.log_so_far()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    // Crash while the swap waits; then the block that includes it.
+    gateway.kill9();
+    assert_eq!(chain.pending_count(), 1);
+    chain.mine();
+
+    let gateway = Gateway::start(&config_path);
+    assert!(
+        gateway.wait_log("journal replayed").is_some(),
+        "the journal is replayed"
+    );
+    let Some(status) = desk.next_app(WAIT, |f| f.msg_type() == "8" && f.get(150) == Some("I"))
+    else {
+        panic!("no status after recovery; log:\n{}", gateway.log_so_far());
+    };
+    assert_eq!(status.get(11), Some("swap-1"));
+    assert_eq!(qty(&status, 14), dec!(0), "nothing booked before the crash");
+    let Some(fill) = desk.next_app(WAIT, |f| f.msg_type() == "8" && f.get(150) == Some("F")) else {
+        panic!("the swap's fill never came; log:\n{}", gateway.log_so_far());
+    };
+    assert_eq!(fill.get(11), Some("swap-1"));
+    assert_eq!(qty(&fill, 32), dec!(50), "the receipt's amount: {fill:?}");
+    assert_eq!(fill.get(39), Some("2"), "filled");
+    assert_eq!(fill.get(30), Some("pool-cwusdc"));
+    // Once: no second fill, and exactly one swap ever sent from the gateway's account.
+    assert!(
+        desk.next_app(Duration::from_secs(2), |f| f.msg_type() == "8"
+            && f.get(150) == Some("F"))
+            .is_none(),
+        "a second fill"
+    );
+    assert_eq!(chain.pending_count(), 0);
+    assert_eq!(chain.block_number(), 1, "only the block the test mined");
+
+    desk.stop();
+    drop(gateway);
     let _ = std::fs::remove_dir_all(Path::new(&dir));
 }
