@@ -74,6 +74,30 @@ enum Command {
     /// report.md and SVG charts (slippage against the optimum and the baselines,
     /// latency per hop, fill progress).
     Bench(sor::benchrun::BenchArgs),
+    /// Read a gateway journal without changing it (docs/journal.md).
+    Journal {
+        #[command(subcommand)]
+        command: JournalCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum JournalCommand {
+    /// Verify every record as a start would, count the entries by kind, and report a
+    /// torn tail (which `sor serve` cuts when it starts). Exit 1 on damage a start
+    /// would refuse.
+    Check {
+        /// The journal directory (`<data_dir>/journal` by default).
+        dir: PathBuf,
+    },
+    /// Print every entry as one JSON line, its lsn first.
+    Print {
+        /// The journal directory.
+        dir: PathBuf,
+        /// The first lsn to print.
+        #[arg(long, default_value_t = 1)]
+        from: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -199,6 +223,25 @@ fn main() -> ExitCode {
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("error: tca compute: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+        Command::Journal { command } => {
+            let mut stdout = std::io::stdout().lock();
+            let (what, done) = match command {
+                JournalCommand::Check { dir } => {
+                    ("check", sor::serve::inspect::check(&dir, &mut stdout))
+                }
+                JournalCommand::Print { dir, from } => (
+                    "print",
+                    sor::serve::inspect::print(&dir, from, &mut stdout).map(|_| ()),
+                ),
+            };
+            match done {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: journal {what}: {e}");
                     ExitCode::from(1)
                 }
             }

@@ -10,7 +10,7 @@
 //! engine at the same times rebuilds the state the gateway had before it stopped: the
 //! engine is a pure function of its inputs.
 //!
-//! Entries are JSON (one per record), so `sor journal DIR` can print them.
+//! Entries are JSON (one per record), so `sor journal print DIR` can show them.
 
 use crate::engine::Event;
 use crate::journal::{FsyncPolicy, Journal, JournalConfig, JournalError, TailRepair};

@@ -12,6 +12,7 @@ pub mod admission;
 pub mod config;
 pub mod core;
 pub mod durable;
+pub mod inspect;
 pub mod risk_live;
 pub mod sim_link;
 
