@@ -263,6 +263,9 @@ pub struct Core<G> {
     expired_in_queue: u64,
     /// The live risk gate, whose controls are journaled between inputs and replayed.
     controls: Option<SharedGate>,
+    /// The latest liquidity per venue and side not yet handed to the engine (bounded by
+    /// the venues × 2).
+    pending_liquidity: std::collections::BTreeMap<(VenueId, venues::Side), venues::Liquidity>,
 }
 
 impl<G: PreTradeGate> Core<G> {
@@ -299,6 +302,7 @@ impl<G: PreTradeGate> Core<G> {
             max_queue_wait: None,
             expired_in_queue: 0,
             controls: None,
+            pending_liquidity: std::collections::BTreeMap::new(),
         }
     }
 
@@ -895,7 +899,10 @@ impl<G: PreTradeGate> Core<G> {
                 },
                 None,
             ),
-            LinkEvent::Liquidity(liq) => self.apply(Event::Liquidity(liq), None),
+            LinkEvent::Liquidity(liq) => {
+                self.on_liquidity(liq);
+                Ok(())
+            }
             LinkEvent::Trade { .. } => {
                 // Trade prints feed the reference rate once TCA runs live (issue 7).
                 self.trade_prints += 1;
@@ -912,11 +919,32 @@ impl<G: PreTradeGate> Core<G> {
         }
     }
 
+    /// Applies `event` after the liquidity snapshots that arrived since the last input
+    /// (see [`Core::on_liquidity`]).
+    fn apply(&mut self, event: Event, received: Option<Instant>) -> Result<(), String> {
+        if !self.pending_liquidity.is_empty() {
+            for liq in std::mem::take(&mut self.pending_liquidity).into_values() {
+                self.apply_one(Event::Liquidity(liq), None)?;
+            }
+        }
+        self.apply_one(event, received)
+    }
+
+    /// Keeps a venue's new liquidity until the next input. The engine only stores a
+    /// snapshot (it acts on parents, timers and venue reports, never on liquidity
+    /// alone), so only the latest per venue and side before an input matters: it is
+    /// journaled and applied just before that input, in the same order live and in
+    /// replay. An idle gateway's journal no longer grows with every market data update.
+    fn on_liquidity(&mut self, liq: venues::Liquidity) {
+        self.pending_liquidity
+            .insert((liq.venue.clone(), liq.side), liq);
+    }
+
     /// Journals `event` and applies it at the engine's current time. Timers it asks
     /// for are kept at once; what it asks of the outside world (children, cancels, desk
     /// reports) waits in `effects` until [`Core::flush`] has made the journal durable.
     /// `received` is when the desk request behind it arrived.
-    fn apply(&mut self, event: Event, received: Option<Instant>) -> Result<(), String> {
+    fn apply_one(&mut self, event: Event, received: Option<Instant>) -> Result<(), String> {
         let started = Instant::now();
         let now = self.clock.now();
         // No control applies while this input is handled; those applied since the last
