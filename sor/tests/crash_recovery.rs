@@ -18,6 +18,10 @@ use std::time::{Duration, Instant};
 
 const WAIT: Duration = Duration::from_secs(20);
 
+/// QuickFIX keeps one process-wide registry of sessions: the tests' desk clients (the
+/// same session id) must not run at the same time.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 const MARKET: &str = r#"
 name = "crash-recovery"
 [valuation]
@@ -101,6 +105,7 @@ fn qty(f: &FixFields, tag: u32) -> Decimal {
 
 #[test]
 fn a_gateway_killed_mid_parent_recovers_and_the_desk_gets_exactly_the_venues_fills() {
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let dir = temp_dir("crash");
 
     let xport = free_port();
@@ -257,6 +262,7 @@ pmm = { i = "1001000000000000000", k = "500000000000000000", b = "42278000000", 
 
 #[test]
 fn a_gateway_killed_while_its_swap_waits_for_a_block_books_the_swap_once_after_restart() {
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     use venues::chain::sim::{ChainSim, ChainSimConfig, SimPool};
     use venues::pmm::{FeeRates, PmmState, RState};
 
