@@ -377,17 +377,33 @@ fsync = "each"
         gateway.wait_log("journal replayed").is_some(),
         "the journal is replayed"
     );
-    let Some(status) = desk.next_app(WAIT, |f| f.msg_type() == "8" && f.get(150) == Some("I"))
-    else {
-        panic!("no status after recovery; log:\n{}", gateway.log_so_far());
-    };
-    assert_eq!(status.get(11), Some("swap-1"));
-    assert_eq!(qty(&status, 14), dec!(0), "nothing booked before the crash");
-    let Some(fill) = desk.next_app(WAIT, |f| f.msg_type() == "8" && f.get(150) == Some("F")) else {
-        panic!("the swap's fill never came; log:\n{}", gateway.log_so_far());
-    };
-    assert_eq!(fill.get(11), Some("swap-1"));
-    assert_eq!(qty(&fill, 32), dec!(50), "the receipt's amount: {fill:?}");
+    // The desk hears, in some order, the parent's status as of when its session is back
+    // and the swap's fill found by reconciliation; the status never says less than a
+    // fill sent before it.
+    let (mut status, mut fills) = (None, Vec::new());
+    let deadline = Instant::now() + WAIT;
+    while status.is_none() || fills.is_empty() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let Some(r) = desk.next_app(left, |f| f.msg_type() == "8" && f.get(11) == Some("swap-1"))
+        else {
+            panic!(
+                "status {status:?}, fills {fills:?}; log:\n{}",
+                gateway.log_so_far()
+            );
+        };
+        match r.get(150) {
+            Some("I") => {
+                let told: Decimal = fills.iter().map(|f: &FixFields| qty(f, 32)).sum();
+                assert_eq!(qty(&r, 14), told, "a status behind the fills: {r:?}");
+                status = Some(r);
+            }
+            Some("F") => fills.push(r),
+            other => panic!("unexpected {other:?}: {r:?}"),
+        }
+    }
+    assert_eq!(fills.len(), 1, "one swap, one fill: {fills:?}");
+    let fill = &fills[0];
+    assert_eq!(qty(fill, 32), dec!(50), "the receipt's amount: {fill:?}");
     assert_eq!(fill.get(39), Some("2"), "filled");
     assert_eq!(fill.get(30), Some("pool-cwusdc"));
     // Once: no second fill, and exactly one swap ever sent from the gateway's account.

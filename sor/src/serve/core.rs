@@ -248,9 +248,9 @@ pub struct Core<G> {
     /// What applied inputs asked of the outside world, waiting for the journal commit;
     /// a Send carries when its parent arrived (for the hop histogram).
     effects: Vec<(Effect, Option<Instant>)>,
-    /// Status reports for the desks' open parents after a restart, sent once the desk
-    /// acceptor is up.
-    recovered_status: Vec<(String, ExecReport)>,
+    /// The parents open after a restart, whose desks get a status report once the desk
+    /// acceptor is up (built then, from the state at that moment).
+    recovered_status: Vec<ParentId>,
     /// How long the engine thread polls its queues before it parks (see [`Core::with_spin`]).
     spin: Duration,
     /// The average time per input, told to the desk acceptor's admission.
@@ -440,10 +440,9 @@ impl<G: PreTradeGate> Core<G> {
             .collect();
         for id in &open {
             if let Some(rec) = self.engine.parents().get(id) {
-                let report = ingress::status_report(rec, self.exec_ids.next_id(), fix::utc_now());
-                let desk = rec.order.desk.clone();
+                let desk = &rec.order.desk;
                 tracing::info!(parent = %id, %desk, "recovered open parent: desk will be told its state");
-                self.recovered_status.push((desk, report));
+                self.recovered_status.push(id.clone());
             }
         }
         let working: Vec<(VenueId, ChildId, Known)> = self
@@ -634,12 +633,7 @@ impl<G: PreTradeGate> Core<G> {
                 },
                 recv(ctrl_rx) -> m => match m {
                     Ok(Control::Wake) => self.apply(Event::RiskChanged, None),
-                    Ok(Control::DesksReady) => {
-                        for (desk, report) in std::mem::take(&mut self.recovered_status) {
-                            self.send(&desk, DeskMessage::Exec(report));
-                        }
-                        Ok(())
-                    }
+                    Ok(Control::DesksReady) => self.tell_recovered_status(),
                     Ok(Control::Shutdown { cancel_open, grace }) => {
                         stopping = Some(Instant::now() + grace);
                         if cancel_open {
@@ -700,6 +694,22 @@ impl<G: PreTradeGate> Core<G> {
             fatal,
             expired_in_queue: self.expired_in_queue,
         }
+    }
+
+    /// Tells each desk where its parents open at the restart stand, as of now: after
+    /// every report already owed (reconciliation may have filled a parent meanwhile),
+    /// so a status never says less than a report sent before it.
+    fn tell_recovered_status(&mut self) -> Result<(), String> {
+        self.flush()?;
+        for id in std::mem::take(&mut self.recovered_status) {
+            let Some(rec) = self.engine.parents().get(&id) else {
+                continue;
+            };
+            let report = ingress::status_report(rec, self.exec_ids.next_id(), fix::utc_now());
+            let desk = rec.order.desk.clone();
+            self.send(&desk, DeskMessage::Exec(report));
+        }
+        Ok(())
     }
 
     fn open_parents(&self) -> Vec<String> {
