@@ -91,10 +91,11 @@ pub struct EndpointConfig {
     /// One thread per session instead of one for all.
     pub threaded: bool,
     /// Whether QuickFIX keeps what it sends so it can resend it on the other side's
-    /// ResendRequest. Off, it answers with a gap fill: right for an order-entry session
-    /// to a venue (a stale order resent minutes late is a risk, and reconciliation
-    /// recovers the orders' state), wrong for the desk side (a desk must get every
-    /// report). Sequence numbers persist either way.
+    /// ResendRequest. Every endpoint of the gateway keeps it on. Off, QuickFIX answers
+    /// a ResendRequest with one gap fill up to its next sequence number, which also
+    /// covers what it sent after the request arrived: a subscription or an order sent
+    /// right after logon is then skipped by the other side and lost (seen with the
+    /// exchange simulator after a restart). Sequence numbers persist either way.
     pub persist_messages: bool,
 }
 

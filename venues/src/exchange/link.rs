@@ -173,7 +173,7 @@ impl FixBookLink {
             data_dir: config.data_dir.clone(),
             heartbeat_secs: 30,
             threaded: true,
-            persist_messages: false,
+            persist_messages: true,
         };
         let relay = Relay::start(sink, &config.venue).map_err(|source| SessionError::DataDir {
             path: PathBuf::from("<relay thread>"),
