@@ -628,7 +628,7 @@ impl Gateway {
                 None => AnyGate::Minimal(MinimalGate::new(risk)),
             },
             Some(setup) => {
-                let live = risk_live::RiskLive::start(setup, &runtime, ctrl_tx.clone())?;
+                let live = risk_live::RiskLive::open(setup)?;
                 let gate = AnyGate::Shared(live.gate());
                 risk_live = Some(live);
                 gate
@@ -685,6 +685,18 @@ impl Gateway {
                 return Err(ServeError::Journal(format!("journal replay: {e}")));
             }
             Err(_) => return Err(ServeError::EnginePanicked),
+        }
+        // Risk officers' controls start once the replay is done: each then lands between
+        // two live inputs, where the journal records it.
+        if let (Some(live), Some(setup)) = (risk_live.as_mut(), &config.risk)
+            && let Err(e) = live.start_services(setup, &runtime, ctrl_tx.clone())
+        {
+            let _ = ctrl_tx.send(Control::Shutdown {
+                cancel_open: false,
+                grace: Duration::ZERO,
+            });
+            let _ = engine_thread.join();
+            return Err(e);
         }
 
         let endpoint = EndpointConfig {

@@ -21,13 +21,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime};
 
-/// The running live risk layer.
+/// The live risk layer: its gate from the start, its admin API and file watcher once
+/// [`RiskLive::start_services`] runs (after the journal is replayed, so no control can
+/// land in the middle of a replay).
 #[derive(Debug)]
 pub struct RiskLive {
     gate: SharedGate,
     admin: Option<AdminServer>,
     stop: Arc<AtomicBool>,
     reloader: Option<JoinHandle<()>>,
+    /// The limits file's modification time when it was loaded.
+    loaded: Option<SystemTime>,
 }
 
 fn modified(path: &Path) -> Option<SystemTime> {
@@ -35,14 +39,10 @@ fn modified(path: &Path) -> Option<SystemTime> {
 }
 
 impl RiskLive {
-    /// Loads the limits, opens the audit log, starts the admin API (when a token file
-    /// is configured) and the file watcher.
-    pub fn start(
-        setup: &RiskSetup,
-        runtime: &tokio::runtime::Runtime,
-        wake: Sender<Control>,
-    ) -> Result<Self, ServeError> {
+    /// Loads the limits and opens the audit log: the gate, without its services yet.
+    pub fn open(setup: &RiskSetup) -> Result<Self, ServeError> {
         let cfg = |what: String| ServeError::Config(what);
+        let loaded = modified(&setup.limits);
         let limits = Limits::load(&setup.limits)
             .map_err(|e| cfg(format!("{}: {e}", setup.limits.display())))?;
         let gate =
@@ -54,7 +54,25 @@ impl RiskLive {
         }
         let audit = AuditLog::open(&setup.audit_log)
             .map_err(|e| cfg(format!("{}: {e}", setup.audit_log.display())))?;
-        let gate = SharedGate::new(gate, audit);
+        Ok(Self {
+            gate: SharedGate::new(gate, audit),
+            admin: None,
+            stop: Arc::new(AtomicBool::new(false)),
+            reloader: None,
+            loaded,
+        })
+    }
+
+    /// Starts the admin API (when a token file is configured) and the file watcher; a
+    /// file changed since [`RiskLive::open`] loaded it is reloaded at the first check.
+    pub fn start_services(
+        &mut self,
+        setup: &RiskSetup,
+        runtime: &tokio::runtime::Runtime,
+        wake: Sender<Control>,
+    ) -> Result<(), ServeError> {
+        let cfg = |what: String| ServeError::Config(what);
+        let gate = self.gate.clone();
         let wake_engine = {
             let wake = wake.clone();
             move || {
@@ -62,40 +80,29 @@ impl RiskLive {
                 let _ = wake.try_send(Control::Wake);
             }
         };
-        let admin = match &setup.admin_tokens {
-            None => None,
-            Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| cfg(format!("{}: {e}", path.display())))?;
-                let tokens = TokenStore::from_toml_str(&text)
-                    .map_err(|e| cfg(format!("{}: {e}", path.display())))?;
-                let state =
-                    AdminState::new(gate.clone(), tokens).with_on_change(wake_engine.clone());
-                let bind = std::net::SocketAddr::from(([127, 0, 0, 1], setup.admin_port));
-                let server = AdminServer::start(bind, state, runtime.handle())
-                    .map_err(|e| cfg(format!("admin API on {bind}: {e}")))?;
-                tracing::info!(addr = %server.addr(), "risk admin API listening");
-                Some(server)
-            }
-        };
-        let stop = Arc::new(AtomicBool::new(false));
-        let reloader = {
-            let (gate, stop, path) = (gate.clone(), stop.clone(), setup.limits.clone());
-            let every = Duration::from_millis(setup.reload_ms);
-            std::thread::Builder::new()
-                .name("limits reload".into())
-                .spawn(move || watch(&path, &gate, &stop, every, wake_engine))
-                .map_err(|source| ServeError::Thread {
-                    what: "limits reload".into(),
-                    source,
-                })?
-        };
-        Ok(Self {
-            gate,
-            admin,
-            stop,
-            reloader: Some(reloader),
-        })
+        if let Some(path) = &setup.admin_tokens {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| cfg(format!("{}: {e}", path.display())))?;
+            let tokens = TokenStore::from_toml_str(&text)
+                .map_err(|e| cfg(format!("{}: {e}", path.display())))?;
+            let state = AdminState::new(gate.clone(), tokens).with_on_change(wake_engine.clone());
+            let bind = std::net::SocketAddr::from(([127, 0, 0, 1], setup.admin_port));
+            let server = AdminServer::start(bind, state, runtime.handle())
+                .map_err(|e| cfg(format!("admin API on {bind}: {e}")))?;
+            tracing::info!(addr = %server.addr(), "risk admin API listening");
+            self.admin = Some(server);
+        }
+        let (stop, path, seen) = (self.stop.clone(), setup.limits.clone(), self.loaded);
+        let every = Duration::from_millis(setup.reload_ms);
+        let reloader = std::thread::Builder::new()
+            .name("limits reload".into())
+            .spawn(move || watch(&path, seen, &gate, &stop, every, wake_engine))
+            .map_err(|source| ServeError::Thread {
+                what: "limits reload".into(),
+                source,
+            })?;
+        self.reloader = Some(reloader);
+        Ok(())
     }
 
     /// The gate the engine checks against.
@@ -122,8 +129,15 @@ impl RiskLive {
 
 /// Polls `path` every `every`; a changed file is loaded and, if valid, replaces the
 /// limits (audited as `limits-file`); if not, the old limits stay and one line says why.
-fn watch(path: &PathBuf, gate: &SharedGate, stop: &AtomicBool, every: Duration, wake: impl Fn()) {
-    let mut seen = modified(path);
+fn watch(
+    path: &PathBuf,
+    seen: Option<SystemTime>,
+    gate: &SharedGate,
+    stop: &AtomicBool,
+    every: Duration,
+    wake: impl Fn(),
+) {
+    let mut seen = seen;
     while !stop.load(Ordering::Relaxed) {
         std::thread::sleep(every);
         let now = modified(path);
