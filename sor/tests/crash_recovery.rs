@@ -6,8 +6,8 @@
 #![allow(clippy::unwrap_used)] // helpers outside #[test] fns
 
 mod common;
-use common::{deep_usdc_exchange, free_port, temp_dir};
-use fix::client::{ClientConfig, DeskClient, FixFields};
+use common::{deep_usdc_exchange, desk1, free_port, pool_chain, pool_market, temp_dir};
+use fix::client::FixFields;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use std::io::{BufRead, BufReader, Write};
@@ -136,16 +136,7 @@ fsync = "each"
     std::fs::write(&config_path, config).unwrap();
 
     let mut gateway = Gateway::start(&config_path);
-    let desk = DeskClient::start(ClientConfig {
-        host: "127.0.0.1".into(),
-        port,
-        desk: "DESK1".into(),
-        gateway: "SOR".into(),
-        credentials: None,
-        data_dir: dir.join("desk"),
-        heartbeat_secs: 30,
-    })
-    .unwrap();
+    let desk = desk1(port, &dir);
     assert!(desk.wait_logon(WAIT), "desk logon");
     // The book's market data reaches the router.
     std::thread::sleep(Duration::from_millis(1500));
@@ -242,29 +233,10 @@ fsync = "each"
     let _ = std::fs::remove_dir_all(Path::new(&dir));
 }
 
-const POOL_MARKET: &str = r#"
-name = "crash-recovery-pool"
-[valuation]
-currency = "USD"
-[valuation.references]
-USDC = "1"
-ETH = "2800"
-[valuation.assets]
-cWUSDC = { as = "USDC", rate = "1" }
-
-[[venues]]
-id = "pool-cwusdc"
-kind = "pool"
-instrument = "cWUSDC/USDC"
-gas = { units = 150000, price_gwei = "0.024", native = "ETH" }
-pmm = { i = "1001000000000000000", k = "500000000000000000", b = "42278000000", q = "42278000000", b0 = "42278000000", q0 = "42278000000", r = "ONE", lp_fee_rate = "300000000000000", mt_fee_rate = "0", base_decimals = 6, quote_decimals = 6 }
-"#;
-
 #[test]
 fn a_gateway_killed_while_its_swap_waits_for_a_block_books_the_swap_once_after_restart() {
     let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    use venues::chain::sim::{ChainSim, ChainSimConfig, SimPool};
-    use venues::pmm::{FeeRates, PmmState, RState};
+    use venues::chain::sim::SimPool;
 
     let dir = temp_dir("crash-swap");
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -272,33 +244,15 @@ fn a_gateway_killed_while_its_swap_waits_for_a_block_books_the_swap_once_after_r
         .enable_all()
         .build()
         .unwrap();
-    let raw = |s: &str| s.parse().unwrap();
-    let pool_state = PmmState {
-        i: raw("1001000000000000000"),
-        k: raw("500000000000000000"),
-        b: raw("42278000000"),
-        q: raw("42278000000"),
-        b0: raw("42278000000"),
-        q0: raw("42278000000"),
-        r: RState::One,
-    };
-    let fees = FeeRates {
-        lp_fee_rate: raw("300000000000000"),
-        mt_fee_rate: raw("0"),
-    };
     // Blocks only when the test mines one: the swap waits in the mempool at the crash.
-    let chain = ChainSim::start(
-        ChainSimConfig {
-            block_interval: None,
-            pools: vec![SimPool::new(1, pool_state, fees)],
-            ..ChainSimConfig::default()
-        },
-        rt.handle(),
-    )
-    .unwrap();
+    let chain = pool_chain(rt.handle(), None);
 
     let port = free_port();
-    std::fs::write(dir.join("market.toml"), POOL_MARKET).unwrap();
+    std::fs::write(
+        dir.join("market.toml"),
+        pool_market("crash-recovery-pool", ""),
+    )
+    .unwrap();
     let data = dir.join("gateway-data");
     let config = format!(
         r#"
@@ -325,16 +279,7 @@ fsync = "each"
     std::fs::write(&config_path, config).unwrap();
 
     let mut gateway = Gateway::start(&config_path);
-    let desk = DeskClient::start(ClientConfig {
-        host: "127.0.0.1".into(),
-        port,
-        desk: "DESK1".into(),
-        gateway: "SOR".into(),
-        credentials: None,
-        data_dir: dir.join("desk"),
-        heartbeat_secs: 30,
-    })
-    .unwrap();
+    let desk = desk1(port, &dir);
     assert!(desk.wait_logon(WAIT), "desk logon");
     assert!(
         gateway.wait_log("chain venue up").is_some(),

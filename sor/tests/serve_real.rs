@@ -5,30 +5,21 @@
 #![allow(clippy::unwrap_used)] // helpers outside #[test] fns
 
 mod common;
-use common::{deep_usdc_exchange, free_port, temp_dir};
-use fix::client::{ClientConfig, DeskClient, FixFields};
+use common::{deep_usdc_exchange, desk1, free_port, pool_chain, pool_market, temp_dir};
+use fix::client::{DeskClient, FixFields};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 use venues::Level;
-use venues::chain::sim::{ChainSim, ChainSimConfig, SimPool};
-use venues::pmm::{FeeRates, PmmState, RState};
+use venues::chain::sim::SimPool;
 use venues::rfq::{ApiKey, DealerServer, DealerSimConfig, Pricing};
 
 const WAIT: Duration = Duration::from_secs(15);
 
-const MARKET: &str = r#"
-name = "real-endpoints"
-[valuation]
-currency = "USD"
-[valuation.references]
-USDC = "1"
-ETH = "2800"
-[valuation.assets]
-cWUSDC = { as = "USDC", rate = "1" }
-
+/// The pool, an exchange book and a dealer.
+const OTHER_VENUES: &str = r#"
 [[venues]]
 id = "book-x"
 kind = "book"
@@ -43,13 +34,6 @@ kind = "rfq"
 instrument = "USDC/USD"
 bids = [["0.99995", "1000000"]]
 asks = [["1.00005", "1000000"]]
-
-[[venues]]
-id = "pool-cwusdc"
-kind = "pool"
-instrument = "cWUSDC/USDC"
-gas = { units = 150000, price_gwei = "0.024", native = "ETH" }
-pmm = { i = "1001000000000000000", k = "500000000000000000", b = "42278000000", q = "42278000000", b0 = "42278000000", q0 = "42278000000", r = "ONE", lp_fee_rate = "300000000000000", mt_fee_rate = "0", base_decimals = 6, quote_decimals = 6 }
 "#;
 
 struct Gateway(Child);
@@ -141,32 +125,15 @@ fn sor_serve_reaches_configured_venues_without_sim() {
             std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
         ))
         .unwrap();
-    let pool_state = PmmState {
-        i: "1001000000000000000".parse().unwrap(),
-        k: "500000000000000000".parse().unwrap(),
-        b: "42278000000".parse().unwrap(),
-        q: "42278000000".parse().unwrap(),
-        b0: "42278000000".parse().unwrap(),
-        q0: "42278000000".parse().unwrap(),
-        r: RState::One,
-    };
-    let fees = FeeRates {
-        lp_fee_rate: "300000000000000".parse().unwrap(),
-        mt_fee_rate: "0".parse().unwrap(),
-    };
-    let chain = ChainSim::start(
-        ChainSimConfig {
-            block_interval: Some(Duration::from_millis(200)),
-            pools: vec![SimPool::new(1, pool_state, fees)],
-            ..ChainSimConfig::default()
-        },
-        rt.handle(),
-    )
-    .unwrap();
+    let chain = pool_chain(rt.handle(), Some(Duration::from_millis(200)));
 
     // The gateway's config: each venue's address, credentials by environment variable.
     let port = free_port();
-    std::fs::write(dir.join("market.toml"), MARKET).unwrap();
+    std::fs::write(
+        dir.join("market.toml"),
+        pool_market("real-endpoints", OTHER_VENUES),
+    )
+    .unwrap();
     let config = format!(
         r#"
 [gateway]
@@ -219,16 +186,7 @@ chain = {{ rpc_url = "{rpc}", pool = "{pool}", router = "{router}", key_env = "T
         .unwrap();
     let mut gateway = Gateway(child);
 
-    let desk = DeskClient::start(ClientConfig {
-        host: "127.0.0.1".into(),
-        port,
-        desk: "DESK1".into(),
-        gateway: "SOR".into(),
-        credentials: None,
-        data_dir: dir.join("desk"),
-        heartbeat_secs: 30,
-    })
-    .unwrap();
+    let desk = desk1(port, &dir);
     assert!(desk.wait_logon(WAIT), "desk logon");
     // Market data, ladders and the first block of pool state reach the router.
     std::thread::sleep(Duration::from_millis(1500));
