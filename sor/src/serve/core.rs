@@ -431,19 +431,9 @@ impl<G: PreTradeGate> Core<G> {
             })
             .map_err(|e| e.to_string())?;
         }
-        let open: Vec<ParentId> = self
-            .engine
-            .parents()
-            .values()
-            .filter(|p| !p.order.status().is_terminal())
-            .map(|p| p.order.id.clone())
-            .collect();
-        for id in &open {
-            if let Some(rec) = self.engine.parents().get(id) {
-                let desk = &rec.order.desk;
-                tracing::info!(parent = %id, %desk, "recovered open parent: desk will be told its state");
-                self.recovered_status.push(id.clone());
-            }
+        for id in self.open_parent_ids() {
+            tracing::info!(parent = %id, "recovered open parent: its desk will be told its state");
+            self.recovered_status.push(id);
         }
         let working: Vec<(VenueId, ChildId, Known)> = self
             .engine
@@ -479,7 +469,7 @@ impl<G: PreTradeGate> Core<G> {
         }
         tracing::info!(
             events = n,
-            open_parents = open.len(),
+            open_parents = self.recovered_status.len(),
             reconciling = self.reconciling.len(),
             "journal replayed"
         );
@@ -712,23 +702,22 @@ impl<G: PreTradeGate> Core<G> {
         Ok(())
     }
 
-    fn open_parents(&self) -> Vec<String> {
+    /// The parents not yet ended.
+    fn open_parent_ids(&self) -> Vec<ParentId> {
         self.engine
             .parents()
             .values()
             .filter(|p| !p.order.status().is_terminal())
-            .map(|p| p.order.id.0.clone())
+            .map(|p| p.order.id.clone())
             .collect()
     }
 
+    fn open_parents(&self) -> Vec<String> {
+        self.open_parent_ids().into_iter().map(|id| id.0).collect()
+    }
+
     fn cancel_all(&mut self) -> Result<usize, String> {
-        let open: Vec<ParentId> = self
-            .engine
-            .parents()
-            .values()
-            .filter(|p| !p.order.status().is_terminal())
-            .map(|p| p.order.id.clone())
-            .collect();
+        let open = self.open_parent_ids();
         for id in &open {
             tracing::info!(parent = %id, "shutdown: cancelling");
             self.apply(Event::CancelParent { parent: id.clone() }, None)?;
