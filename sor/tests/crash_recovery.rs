@@ -99,6 +99,32 @@ impl Drop for Gateway {
     }
 }
 
+/// Writes `dir/gateway.toml`: desk DESK1 on `port`, data under `data`, the market file
+/// `dir/market.toml`, open parents left working on shutdown, the journal synced per
+/// record, and `venue` (a `[venues.X]` table); returns its path.
+fn write_config(dir: &Path, port: u16, data: &Path, venue: &str) -> PathBuf {
+    let config = format!(
+        r#"
+[gateway]
+port = {port}
+data_dir = "{data}"
+market = "market.toml"
+on_shutdown = "leave"
+
+[desks.DESK1]
+
+{venue}
+
+[journal]
+fsync = "each"
+"#,
+        data = data.display(),
+    );
+    let path = dir.join("gateway.toml");
+    std::fs::write(&path, config).unwrap();
+    path
+}
+
 fn qty(f: &FixFields, tag: u32) -> Decimal {
     f.get(tag).unwrap().parse().unwrap()
 }
@@ -114,26 +140,11 @@ fn a_gateway_killed_mid_parent_recovers_and_the_desk_gets_exactly_the_venues_fil
     let port = free_port();
     std::fs::write(dir.join("market.toml"), MARKET).unwrap();
     let data = dir.join("gateway-data");
-    let config = format!(
-        r#"
-[gateway]
-port = {port}
-data_dir = "{data}"
-market = "market.toml"
-on_shutdown = "leave"
-
-[desks.DESK1]
-
-[venues.book-x]
-fix = {{ host = "127.0.0.1", port = {xport}, target = "XCH", reconnect_secs = 1 }}
-
-[journal]
-fsync = "each"
-"#,
-        data = data.display(),
+    let venue = format!(
+        r#"[venues.book-x]
+fix = {{ host = "127.0.0.1", port = {xport}, target = "XCH", reconnect_secs = 1 }}"#
     );
-    let config_path = dir.join("gateway.toml");
-    std::fs::write(&config_path, config).unwrap();
+    let config_path = write_config(&dir, port, &data, &venue);
 
     let mut gateway = Gateway::start(&config_path);
     let desk = desk1(port, &dir);
@@ -254,29 +265,14 @@ fn a_gateway_killed_while_its_swap_waits_for_a_block_books_the_swap_once_after_r
     )
     .unwrap();
     let data = dir.join("gateway-data");
-    let config = format!(
-        r#"
-[gateway]
-port = {port}
-data_dir = "{data}"
-market = "market.toml"
-on_shutdown = "leave"
-
-[desks.DESK1]
-
-[venues.pool-cwusdc]
-chain = {{ rpc_url = "{rpc}", pool = "{pool}", router = "{router}", key_env = "TEST_CHAIN_KEY" }}
-
-[journal]
-fsync = "each"
-"#,
-        data = data.display(),
+    let venue = format!(
+        r#"[venues.pool-cwusdc]
+chain = {{ rpc_url = "{rpc}", pool = "{pool}", router = "{router}", key_env = "TEST_CHAIN_KEY" }}"#,
         rpc = chain.url(),
         pool = SimPool::address_for(1),
         router = chain.router(),
     );
-    let config_path = dir.join("gateway.toml");
-    std::fs::write(&config_path, config).unwrap();
+    let config_path = write_config(&dir, port, &data, &venue);
 
     let mut gateway = Gateway::start(&config_path);
     let desk = desk1(port, &dir);
