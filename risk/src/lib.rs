@@ -57,7 +57,9 @@ pub use request::{
     ChildCheck, ChildDone, ChildOutcome, ChildRequest, ParentCheck, ParentRequest, Room,
     RoomRequest, Side,
 };
-pub use shared::{ControlPin, MAX_UNJOURNALED_CONTROLS, RecordedControl, SharedGate};
+pub use shared::{
+    BASELINE, ControlPin, LIMITS_FILE, MAX_UNJOURNALED_CONTROLS, RecordedControl, SharedGate,
+};
 
 use rust_decimal::Decimal;
 

@@ -9,6 +9,13 @@ use parking_lot::{Mutex, RwLock, RwLockReadGuard};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
+/// Who a control made from the limits file is recorded as (a reload, or the file read
+/// again at a restart).
+pub const LIMITS_FILE: &str = "limits-file";
+
+/// Who the limits in force when a journal starts are recorded as ([`SharedGate::baseline`]).
+pub const BASELINE: &str = "gateway";
+
 /// Most applied controls that may wait for the gateway's journal to take them.
 pub const MAX_UNJOURNALED_CONTROLS: usize = 1024;
 
@@ -39,6 +46,17 @@ struct Inner {
     fence: RwLock<()>,
     /// Applied controls the journal has not taken yet; `None` when nothing records.
     unjournaled: Mutex<Option<Vec<RecordedControl>>>,
+}
+
+impl RecordedControl {
+    /// The limits this control took from the limits file or the baseline, if it did:
+    /// what the file said when the journal last heard from it.
+    pub fn file_limits(&self) -> Option<&Limits> {
+        match &self.control {
+            Control::ReplaceLimits(l) if self.who == LIMITS_FILE || self.who == BASELINE => Some(l),
+            _ => None,
+        }
+    }
 }
 
 /// Held by the engine while it handles one input: no control applies meanwhile.
@@ -148,7 +166,7 @@ impl SharedGate {
     /// start from: replayed first, it puts back the limits of the journal's start.
     pub fn baseline(&self, now: u64) -> RecordedControl {
         RecordedControl {
-            who: "gateway".into(),
+            who: BASELINE.into(),
             reason: "limits in force when the journal started".into(),
             now,
             control: Control::ReplaceLimits(Box::new(self.limits())),

@@ -396,9 +396,8 @@ impl<G: PreTradeGate> Core<G> {
                 }
                 Replayed::Control(recorded) => match &self.controls {
                     Some(gate) => {
-                        // A control that no longer applies (a kill switch engaged again
-                        // through the admin API while the gateway was starting, say)
-                        // leaves the gate as it is: said, not fatal.
+                        // A control that no longer applies (a journal written under other
+                        // validation rules, say) leaves the gate as it is: said, not fatal.
                         if let Err(e) = gate.replay(recorded) {
                             tracing::error!(
                                 who = %recorded.who,
@@ -406,10 +405,8 @@ impl<G: PreTradeGate> Core<G> {
                                 "journal replay: a risk control did not apply again: {e}"
                             );
                         }
-                        if let risk::Control::ReplaceLimits(l) = &recorded.control
-                            && matches!(recorded.who.as_str(), "gateway" | "limits-file")
-                        {
-                            last_from_file = Some((**l).clone());
+                        if let Some(l) = recorded.file_limits() {
+                            last_from_file = Some(l.clone());
                         }
                     }
                     None => tracing::warn!(
@@ -514,7 +511,7 @@ impl<G: PreTradeGate> Core<G> {
         }
         if last_from_file.as_ref() != Some(&file_limits) {
             let by = risk::Actor {
-                who: "limits-file",
+                who: risk::LIMITS_FILE,
                 reason: "limits file changed while the gateway was down",
                 now,
             };

@@ -149,7 +149,7 @@ fn watch(
         let applied = loaded.and_then(|limits| {
             gate.replace_limits(
                 &Actor {
-                    who: "limits-file",
+                    who: risk::LIMITS_FILE,
                     reason: "limits file changed",
                     now: unix_nanos(),
                 },
