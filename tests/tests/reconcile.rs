@@ -40,13 +40,7 @@ fn reports(
 }
 
 fn filled(reports: &[VenueReport]) -> Decimal {
-    reports
-        .iter()
-        .map(|r| match r {
-            VenueReport::Fill { qty, .. } => *qty,
-            _ => Decimal::ZERO,
-        })
-        .sum()
+    VenueReport::filled(reports)
 }
 
 fn wait_up(l: &FixBookLink) {

@@ -78,3 +78,16 @@ pub enum VenueReport {
         unfilled: Decimal,
     },
 }
+
+impl VenueReport {
+    /// The base quantity `reports` filled in all.
+    pub fn filled(reports: &[VenueReport]) -> Decimal {
+        reports
+            .iter()
+            .map(|r| match r {
+                VenueReport::Fill { qty, .. } => *qty,
+                _ => Decimal::ZERO,
+            })
+            .sum()
+    }
+}

@@ -204,13 +204,7 @@ impl SimVenue {
         let mut piece = truth.order.clone();
         piece.qty = left;
         let mut reports = fills_only(self.sim.execute(&piece, now));
-        let filled: Decimal = reports
-            .iter()
-            .map(|r| match r {
-                VenueReport::Fill { qty, .. } => *qty,
-                _ => Decimal::ZERO,
-            })
-            .sum();
+        let filled = VenueReport::filled(&reports);
         if filled < left {
             reports.push(VenueReport::Expired {
                 unfilled: left - filled,
@@ -243,13 +237,7 @@ impl SimVenue {
             let mut piece = truth.order.clone();
             piece.qty = part;
             reports = fills_only(self.sim.execute(&piece, now));
-            filled = reports
-                .iter()
-                .map(|r| match r {
-                    VenueReport::Fill { qty, .. } => *qty,
-                    _ => Decimal::ZERO,
-                })
-                .sum();
+            filled = VenueReport::filled(&reports);
         }
         if filled < left {
             reports.push(VenueReport::Expired {

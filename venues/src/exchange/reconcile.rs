@@ -226,13 +226,7 @@ mod tests {
     }
 
     fn filled(reports: &[VenueReport]) -> Decimal {
-        reports
-            .iter()
-            .map(|r| match r {
-                VenueReport::Fill { qty, .. } => *qty,
-                _ => Decimal::ZERO,
-            })
-            .sum()
+        VenueReport::filled(reports)
     }
 
     #[test]
