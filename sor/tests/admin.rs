@@ -27,6 +27,10 @@ fn example_limits() -> String {
     .unwrap()
 }
 
+/// One admin server at a time in this test binary: a test that frees its port and
+/// checks nothing answers there must not see another test's server take that port.
+static ONE_SERVER_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 struct Harness {
     rt: Runtime,
     server: Option<AdminServer>,
@@ -35,6 +39,8 @@ struct Harness {
     changes: Arc<AtomicUsize>,
     base: String,
     http: reqwest::Client,
+    /// Held until the harness (its server and runtime first) is dropped.
+    _serial: std::sync::MutexGuard<'static, ()>,
 }
 
 struct Answer {
@@ -45,6 +51,9 @@ struct Answer {
 
 impl Harness {
     fn new() -> Self {
+        let serial = ONE_SERVER_AT_A_TIME
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -77,6 +86,7 @@ impl Harness {
             changes,
             base,
             http: reqwest::Client::new(),
+            _serial: serial,
         }
     }
 
@@ -630,6 +640,9 @@ fn sor_risk_show_set_kill_and_its_exit_codes() {
 
 #[test]
 fn sor_risk_unreachable_api_is_exit_1() {
+    let _serial = ONE_SERVER_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     // A port that was just free: nothing listens there.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
