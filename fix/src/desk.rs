@@ -12,6 +12,7 @@
 use quickfix::{FieldMap, Message};
 use rust_decimal::Decimal;
 
+use crate::present::Fields;
 use crate::{FieldError, value};
 
 mod acceptor;
@@ -142,7 +143,11 @@ pub struct NewOrder {
 /// field rules of `specs/desk-fix.md`; the first broken rule is returned as a
 /// [`FieldError`] naming the tag. If the header carries MsgType(35) it must be `D`.
 pub fn parse_new_order(msg: &Message) -> Result<NewOrder, FieldError> {
-    if let Some(msg_type) = msg.with_header(|h| h.get_field(MSG_TYPE.tag as i32))
+    let fields = Fields::new(msg);
+    let msg = &fields;
+    if let Some(msg_type) = msg
+        .message()
+        .with_header(|h| h.get_field(MSG_TYPE.tag as i32))
         && msg_type != "D"
     {
         return Err(invalid(MSG_TYPE, &msg_type, "is not D (NewOrderSingle)"));
@@ -225,7 +230,7 @@ pub fn parse_new_order(msg: &Message) -> Result<NewOrder, FieldError> {
 }
 
 /// Fills the strategy parameter fields of `order` from StrategyParametersGrp.
-fn read_strategy_parameters(msg: &Message, order: &mut NewOrder) -> Result<(), FieldError> {
+fn read_strategy_parameters(msg: &Fields<'_>, order: &mut NewOrder) -> Result<(), FieldError> {
     let declared = match optional(msg, NO_STRATEGY_PARAMETERS)? {
         None => 0,
         Some(raw) => {
@@ -240,14 +245,23 @@ fn read_strategy_parameters(msg: &Message, order: &mut NewOrder) -> Result<(), F
     };
 
     let group_tag = NO_STRATEGY_PARAMETERS.tag as i32;
+    // Entries the text shows (each starts with its name), so that no look-up is made
+    // for one that is not there.
+    let present = msg
+        .group_entries(STRATEGY_PARAMETER_NAME.tag as i32)
+        .unwrap_or(usize::MAX);
     let mut entries = Vec::new();
     // QuickFIX groups are 1-based; stop at the first index that does not exist.
-    while let Some(entry) = msg.with_group((entries.len() + 1) as i32, group_tag, |g| {
-        (
-            g.get_field(STRATEGY_PARAMETER_NAME.tag as i32),
-            g.get_field(STRATEGY_PARAMETER_VALUE.tag as i32),
-        )
-    }) {
+    while entries.len() < present
+        && let Some(entry) = msg
+            .message()
+            .with_group((entries.len() + 1) as i32, group_tag, |g| {
+                (
+                    g.get_field(STRATEGY_PARAMETER_NAME.tag as i32),
+                    g.get_field(STRATEGY_PARAMETER_VALUE.tag as i32),
+                )
+            })
+    {
         entries.push(entry);
         if entries.len() > declared {
             break;
@@ -375,11 +389,11 @@ fn non_empty(f: Field, raw: Option<String>) -> Result<Option<String>, FieldError
     }
 }
 
-fn optional(msg: &Message, f: Field) -> Result<Option<String>, FieldError> {
-    non_empty(f, msg.get_field(f.tag as i32))
+fn optional(msg: &Fields<'_>, f: Field) -> Result<Option<String>, FieldError> {
+    non_empty(f, msg.get(f.tag as i32))
 }
 
-fn required(msg: &Message, f: Field) -> Result<String, FieldError> {
+fn required(msg: &Fields<'_>, f: Field) -> Result<String, FieldError> {
     optional(msg, f)?.ok_or_else(|| missing(f))
 }
 

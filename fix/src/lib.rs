@@ -10,6 +10,7 @@ pub mod auth;
 pub mod client;
 pub mod desk;
 mod error;
+pub mod present;
 pub mod session;
 mod value;
 

@@ -8,6 +8,7 @@ use super::{
     optional, parse_new_order, required,
 };
 use crate::FieldError;
+use crate::present::Fields;
 
 const ORIG_CL_ORD_ID: Field = field(41, "OrigClOrdID");
 const ORDER_ID: Field = field(37, "OrderID");
@@ -25,6 +26,7 @@ pub struct CancelRequest {
 
 /// Reads an OrderCancelRequest (35=F).
 pub fn parse_cancel(msg: &Message) -> Result<CancelRequest, FieldError> {
+    let msg = &Fields::new(msg);
     Ok(CancelRequest {
         cl_ord_id: required(msg, CL_ORD_ID)?,
         orig_cl_ord_id: required(msg, ORIG_CL_ORD_ID)?,
@@ -47,6 +49,7 @@ pub struct StatusRequest {
 
 /// Reads an OrderStatusRequest (35=H).
 pub fn parse_status(msg: &Message) -> Result<StatusRequest, FieldError> {
+    let msg = &Fields::new(msg);
     let raw = required(msg, SIDE)?;
     let side = match raw.as_str() {
         "1" => Side::Buy,

@@ -15,6 +15,7 @@ use crate::{
     CurveShape, Known, Level, LinkError, LinkEvent, LinkSink, Liquidity, Side, VenueId, VenueKind,
     VenueLink, VenueOrder, VenueReport,
 };
+use fix::present::Fields;
 use fix::session::{EndpointConfig, Role, SessionError, SessionHost};
 use quickfix::{
     ApplicationCallback, FieldMap, Group, Message, MsgFromAppError, QuickFixError, SessionId,
@@ -308,8 +309,16 @@ fn status_request(prefix: &str, instrument: &str, child: &str) -> Result<Message
     Ok(m)
 }
 
-fn field_dec(msg: &Message, tag: i32) -> Option<Decimal> {
-    msg.get_field(tag).and_then(|v| Decimal::from_str(&v).ok())
+fn field_dec(msg: &Fields<'_>, tag: i32) -> Option<Decimal> {
+    msg.get(tag).and_then(|v| Decimal::from_str(&v).ok())
+}
+
+/// How many MDEntries (268) a market data message holds, by their first field
+/// MDEntryType(269), so none is asked for past the last (see [`fix::present`]).
+fn md_entries(msg: &Message) -> i32 {
+    Fields::new(msg)
+        .group_entries(269)
+        .map_or(i32::MAX, |n| i32::try_from(n).unwrap_or(i32::MAX))
 }
 
 impl LinkApp {
@@ -326,8 +335,9 @@ impl LinkApp {
     }
 
     fn on_exec_report(&self, msg: &Message) {
+        let msg = &Fields::new(msg);
         // A cancel's report names the order it cancelled in OrigClOrdID(41).
-        let Some(cl) = msg.get_field(41).or_else(|| msg.get_field(11)) else {
+        let Some(cl) = msg.get(41).or_else(|| msg.get(11)) else {
             return;
         };
         let Some(child) = self.child_of(&cl) else {
@@ -335,15 +345,15 @@ impl LinkApp {
             return;
         };
         let fields = ReportFields {
-            exec_type: msg.get_field(150).unwrap_or_default(),
-            ord_status: msg.get_field(39).unwrap_or_default(),
+            exec_type: msg.get(150).unwrap_or_default(),
+            ord_status: msg.get(39).unwrap_or_default(),
             order_qty: field_dec(msg, 38),
             cum_qty: field_dec(msg, 14),
             avg_px: field_dec(msg, 6),
             last_qty: field_dec(msg, 32),
             last_px: field_dec(msg, 31),
             fee: field_dec(msg, 12),
-            exec_id: msg.get_field(17).unwrap_or_default(),
+            exec_id: msg.get(17).unwrap_or_default(),
         };
         let reconciled = self.reconciler.lock().on_report(&child, &fields);
         if let Some(reports) = reconciled {
@@ -356,7 +366,7 @@ impl LinkApp {
             }
             return;
         }
-        let report = match msg.get_field(150).as_deref() {
+        let report = match msg.get(150).as_deref() {
             Some("0") => Some(VenueReport::Ack),
             Some("F") => match (field_dec(msg, 32), field_dec(msg, 31)) {
                 (Some(qty), Some(px)) => Some(VenueReport::Fill {
@@ -364,7 +374,7 @@ impl LinkApp {
                     px,
                     fee: field_dec(msg, 12).unwrap_or(Decimal::ZERO),
                     // ExecID(17): a resent or duplicated report carries the same one.
-                    exec_id: msg.get_field(17).unwrap_or_default(),
+                    exec_id: msg.get(17).unwrap_or_default(),
                 }),
                 _ => {
                     tracing::error!(venue = %self.config.venue, %cl, "fill without LastQty/LastPx ignored");
@@ -381,7 +391,7 @@ impl LinkApp {
             Some("8") => Some(VenueReport::Rejected {
                 kind: crate::RejectKind::Invalid,
                 reason: msg
-                    .get_field(58)
+                    .get(58)
                     .unwrap_or_else(|| "rejected by the exchange".into()),
             }),
             _ => None,
@@ -397,10 +407,13 @@ impl LinkApp {
 
     fn on_snapshot(&self, msg: &Message) {
         let (mut bids, mut asks) = (Vec::new(), Vec::new());
+        let entries = md_entries(msg);
         let mut i = 1;
-        while let Some((t, px, qty)) = msg.with_group(i, 268, |g| {
-            (g.get_field(269), g.get_field(270), g.get_field(271))
-        }) {
+        while i <= entries
+            && let Some((t, px, qty)) = msg.with_group(i, 268, |g| {
+                (g.get_field(269), g.get_field(270), g.get_field(271))
+            })
+        {
             i += 1;
             let (Some(t), Some(px), Some(qty)) = (t, px, qty) else {
                 continue;
@@ -435,10 +448,13 @@ impl LinkApp {
     }
 
     fn on_incremental(&self, msg: &Message) {
+        let entries = md_entries(msg);
         let mut i = 1;
-        while let Some((t, px, qty)) = msg.with_group(i, 268, |g| {
-            (g.get_field(269), g.get_field(270), g.get_field(271))
-        }) {
+        while i <= entries
+            && let Some((t, px, qty)) = msg.with_group(i, 268, |g| {
+                (g.get_field(269), g.get_field(270), g.get_field(271))
+            })
+        {
             i += 1;
             if t.as_deref() == Some("2")
                 && let (Some(px), Some(qty)) = (px, qty)
