@@ -658,6 +658,75 @@ fn a_burst_beyond_the_queue_is_answered_in_full_never_dropped() {
     setup.gateway.stop().unwrap();
 }
 
+/// A desk's requests are handled in the order it sent them, whether its session's
+/// thread handles one itself (the engine free: run to completion) or queues it for
+/// the engine thread (the engine busy). Two desks pipelining parents, each followed at
+/// once by its cancel, mix both paths: no cancel may overtake its parent.
+#[test]
+fn pipelined_parents_and_their_cancels_stay_in_order_inline_or_queued() {
+    for (name, inline) in [("order-inline", true), ("order-queued", false)] {
+        let serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+        let setup = start_in_with(
+            serial,
+            temp_dir(name),
+            free_port(),
+            "cancel",
+            4096,
+            &format!("inline_desk_requests = {inline}\nmax_queue_wait_ms = 60000"),
+        );
+        let desks = [
+            client(&setup, "DESK1", None),
+            client(&setup, "DESK2", Some(("DESK2", "desk2-pw"))),
+        ];
+        for desk in &desks {
+            assert!(desk.wait_logon(WAIT));
+        }
+        let n = 100;
+        for i in 0..n {
+            for desk in &desks {
+                // A TWAP over an hour stays open until its cancel.
+                send_twap(desk, &format!("o-{i}"), "60000", "3600");
+                desk.send_fields(
+                    "F",
+                    &[
+                        (11, format!("x-{i}").as_str()),
+                        (41, format!("o-{i}").as_str()),
+                        (54, "2"),
+                        (55, "USDC/USD"),
+                        (60, "20261123-10:00:01.000"),
+                    ],
+                )
+                .unwrap();
+            }
+        }
+        for (d, desk) in desks.iter().enumerate() {
+            let mut cancelled = std::collections::BTreeSet::new();
+            while cancelled.len() < n {
+                let r = desk
+                    .next_app(WAIT, |f| {
+                        f.msg_type() == "9" || (f.msg_type() == "8" && f.get(150) == Some("4"))
+                    })
+                    .unwrap_or_else(|| {
+                        panic!("{name}, desk {d}: {} of {n} cancelled", cancelled.len())
+                    });
+                assert_eq!(r.msg_type(), "8", "{name}: a cancel was rejected: {r:?}");
+                let parent = r.get(41).unwrap().to_owned();
+                assert_eq!(
+                    r.get(11).map(|c| c.replace('x', "o")).as_deref(),
+                    Some(parent.as_str()),
+                    "{name}: {r:?}"
+                );
+                assert!(cancelled.insert(parent), "{name}: cancelled twice: {r:?}");
+            }
+        }
+        for desk in desks {
+            desk.stop();
+        }
+        let summary = setup.gateway.stop().unwrap();
+        assert!(summary.core.open_parents.is_empty(), "{name}");
+    }
+}
+
 #[test]
 fn parents_that_would_wait_past_the_time_bound_are_refused_as_busy_never_routed_late() {
     // A queue long in count but short in time (20 ms), and an engine slowed by one

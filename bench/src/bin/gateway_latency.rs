@@ -292,6 +292,13 @@ fn main() {
     println!(
         "{}",
         line(
+            "gateway: parent decoded → child handed to venue session",
+            &hops.decoded_to_first_child
+        )
+    );
+    println!(
+        "{}",
+        line(
             "gateway: parent received → child sent by QuickFIX",
             &hops.parent_to_first_child_sent
         )
@@ -303,6 +310,13 @@ fn main() {
     println!(
         "{}",
         line("gateway: engine step (route + risk)", &hops.decision)
+    );
+    println!(
+        "{}",
+        line(
+            "gateway: engine step of a new parent",
+            &hops.new_parent_decision
+        )
     );
     println!(
         "{}",

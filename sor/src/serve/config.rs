@@ -212,6 +212,8 @@ struct GatewayFile {
     inbound_queue: usize,
     #[serde(default)]
     engine_spin_us: u64,
+    #[serde(default = "default_inline_desk_requests")]
+    inline_desk_requests: bool,
     #[serde(default = "default_max_queue_wait_ms")]
     max_queue_wait_ms: u64,
     #[serde(default = "default_shutdown_grace_ms")]
@@ -247,6 +249,9 @@ fn default_on_shutdown() -> OnShutdown {
 }
 fn default_inbound_queue() -> usize {
     4096
+}
+fn default_inline_desk_requests() -> bool {
+    true
 }
 fn default_max_queue_wait_ms() -> u64 {
     200
@@ -298,6 +303,9 @@ pub struct GatewayConfig {
     /// How long the engine thread polls for input after each batch before it parks
     /// (0: park at once). Spinning trades a core's time for the wake-up latency.
     pub engine_spin_us: u64,
+    /// A desk session's thread handles its own request when the engine is free and
+    /// nothing is queued (no hand-off to the engine thread); otherwise it is queued.
+    pub inline_desk_requests: bool,
     /// Longest the requests already queued may keep a new parent waiting (by the
     /// engine's average time per input); past it new parents are refused as busy.
     pub max_queue_wait_ms: u64,
@@ -441,6 +449,7 @@ impl GatewayConfig {
             on_shutdown: g.on_shutdown,
             inbound_queue: g.inbound_queue,
             engine_spin_us: g.engine_spin_us,
+            inline_desk_requests: g.inline_desk_requests,
             max_queue_wait_ms: g.max_queue_wait_ms,
             shutdown_grace_ms: g.shutdown_grace_ms,
             desks,

@@ -14,7 +14,7 @@ use crate::engine::{Command, DeskEvent, DeskReport, Engine, Event, NewParent};
 use crate::ingress;
 use crate::serve::admission::ServiceTime;
 use crate::serve::durable::{Durable, Entry, Recovery, Replayed};
-use crossbeam_channel::{Receiver, never, select};
+use crossbeam_channel::Receiver;
 use fix::desk::{
     CancelReject, CancelRequest, CxlRejReason, DeskMessage, DeskOutbox, ExecIds, ExecReport,
     ExecType, OrdStatus, StatusRequest,
@@ -48,8 +48,8 @@ pub enum Inbound {
     New {
         /// The parent, mapped from its NewOrderSingle.
         parent: NewParent,
-        /// When the acceptor received it.
-        received: Instant,
+        /// When it arrived.
+        arrival: Arrival,
     },
     /// A cancel request.
     Cancel {
@@ -65,6 +65,15 @@ pub enum Inbound {
         /// The request.
         request: StatusRequest,
     },
+}
+
+/// When a desk's parent arrived, for the gateway's hop histograms.
+#[derive(Debug, Clone, Copy)]
+pub struct Arrival {
+    /// The acceptor had the NewOrderSingle from QuickFIX (before decoding it).
+    pub received: Instant,
+    /// The NewOrderSingle was decoded and mapped to a parent.
+    pub decoded: Instant,
 }
 
 /// A request to the engine thread from whoever runs the gateway.
@@ -90,11 +99,16 @@ pub struct Hops {
     pub queue_wait: Histogram<u64>,
     /// One engine step (`Engine::handle`), routing and risk included.
     pub decision: Histogram<u64>,
+    /// The engine step of a new parent: validation, the first route and its risk checks.
+    pub new_parent_decision: Histogram<u64>,
     /// Handing one child to its venue link.
     pub venue_send: Histogram<u64>,
     /// Parent received by the acceptor → its first child handed to its venue link:
     /// the gateway's own processing (decode, queue, journal, route, risk).
     pub parent_to_first_child: Histogram<u64>,
+    /// Parent decoded and mapped → its first child handed to its venue link: the same
+    /// without the NewOrderSingle's decoding.
+    pub decoded_to_first_child: Histogram<u64>,
     /// Parent received by the acceptor → its venue link has sent the first child (for
     /// a FIX venue: QuickFIX has built, stored and written the NewOrderSingle).
     pub parent_to_first_child_sent: Histogram<u64>,
@@ -113,8 +127,10 @@ impl Hops {
         Self {
             queue_wait: h(),
             decision: h(),
+            new_parent_decision: h(),
             venue_send: h(),
             parent_to_first_child: h(),
+            decoded_to_first_child: h(),
             parent_to_first_child_sent: h(),
             desk_send: h(),
             journal_commit: h(),
@@ -136,8 +152,10 @@ impl Hops {
         [
             line("queue wait", &self.queue_wait),
             line("engine decision", &self.decision),
+            line("new parent decision", &self.new_parent_decision),
             line("venue send", &self.venue_send),
             line("parent → first child", &self.parent_to_first_child),
+            line("decoded → first child", &self.decoded_to_first_child),
             line("parent → child sent", &self.parent_to_first_child_sent),
             line("desk report send", &self.desk_send),
             line("journal commit", &self.journal_commit),
@@ -146,9 +164,67 @@ impl Hops {
     }
 }
 
-fn record(h: &mut Histogram<u64>, since: Instant) {
-    let ns = u64::try_from(since.elapsed().as_nanos()).unwrap_or(u64::MAX);
-    let _ = h.record(ns.max(1));
+/// One of the [`Hops`].
+#[derive(Debug, Clone, Copy)]
+enum Hop {
+    QueueWait,
+    Decision,
+    NewParentDecision,
+    JournalCommit,
+    ParentToFirstChild,
+    DecodedToFirstChild,
+    VenueSend,
+    ParentToFirstChildSent,
+    DeskSend,
+}
+
+impl Hops {
+    fn histogram(&mut self, hop: Hop) -> &mut Histogram<u64> {
+        match hop {
+            Hop::QueueWait => &mut self.queue_wait,
+            Hop::Decision => &mut self.decision,
+            Hop::NewParentDecision => &mut self.new_parent_decision,
+            Hop::JournalCommit => &mut self.journal_commit,
+            Hop::ParentToFirstChild => &mut self.parent_to_first_child,
+            Hop::DecodedToFirstChild => &mut self.decoded_to_first_child,
+            Hop::VenueSend => &mut self.venue_send,
+            Hop::ParentToFirstChildSent => &mut self.parent_to_first_child_sent,
+            Hop::DeskSend => &mut self.desk_send,
+        }
+    }
+}
+
+/// Most hop samples kept before they are written into their histograms.
+const MAX_SAMPLES: usize = 4096;
+
+/// Hop times taken during a step, written into the histograms once the step's
+/// messages are out: a histogram's write touches a large table (cache misses of its
+/// own) and has no business on the path it measures.
+#[derive(Debug, Default)]
+struct Samples(Vec<(Hop, u64)>);
+
+impl Samples {
+    /// The time from `from` to `to` at `hop`.
+    fn between(&mut self, hop: Hop, from: Instant, to: Instant) {
+        let ns = u64::try_from(to.saturating_duration_since(from).as_nanos()).unwrap_or(u64::MAX);
+        self.0.push((hop, ns.max(1)));
+    }
+
+    /// The time from `since` until now at `hop`.
+    fn since(&mut self, hop: Hop, since: Instant) {
+        self.between(hop, since, Instant::now());
+    }
+
+    /// Whether the buffer is at its bound.
+    fn full(&self) -> bool {
+        self.0.len() >= MAX_SAMPLES
+    }
+
+    fn write_into(&mut self, hops: &mut Hops) {
+        for (hop, ns) in self.0.drain(..) {
+            let _ = hops.histogram(hop).record(ns);
+        }
+    }
 }
 
 /// What the engine thread hands back when it stops.
@@ -238,6 +314,8 @@ pub struct Core<G> {
     timer_seq: u64,
     exec_ids: Arc<ExecIds>,
     hops: Hops,
+    /// Hop times of the current step, not yet in `hops`.
+    samples: Samples,
     out: Vec<Command>,
     trade_prints: u64,
     durable: Option<Durable>,
@@ -247,7 +325,7 @@ pub struct Core<G> {
     reconcile_until: Option<Instant>,
     /// What applied inputs asked of the outside world, waiting for the journal commit;
     /// a Send carries when its parent arrived (for the hop histogram).
-    effects: Vec<(Effect, Option<Instant>)>,
+    effects: Vec<(Effect, Option<Arrival>)>,
     /// The parents open after a restart, whose desks get a status report once the desk
     /// acceptor is up (built then, from the state at that moment).
     recovered_status: Vec<ParentId>,
@@ -266,6 +344,12 @@ pub struct Core<G> {
     /// The latest liquidity per venue and side not yet handed to the engine (bounded by
     /// the venues × 2).
     pending_liquidity: std::collections::BTreeMap<(VenueId, venues::Side), venues::Liquidity>,
+    /// Stopping: until when open parents are waited for.
+    stopping: Option<Instant>,
+    /// Parents cancelled by the shutdown.
+    cancelled_on_shutdown: usize,
+    /// The error that stopped the engine.
+    fatal: Option<String>,
 }
 
 impl<G: PreTradeGate> Core<G> {
@@ -289,6 +373,7 @@ impl<G: PreTradeGate> Core<G> {
             timer_seq: 0,
             exec_ids,
             hops: Hops::new(),
+            samples: Samples::default(),
             out: Vec::new(),
             trade_prints: 0,
             durable,
@@ -303,6 +388,9 @@ impl<G: PreTradeGate> Core<G> {
             expired_in_queue: 0,
             controls: None,
             pending_liquidity: std::collections::BTreeMap::new(),
+            stopping: None,
+            cancelled_on_shutdown: 0,
+            fatal: None,
         }
     }
 
@@ -576,109 +664,190 @@ impl<G: PreTradeGate> Core<G> {
         Ok(())
     }
 
-    /// Runs until told to stop (or every input is gone) and says how it ended.
-    pub fn run(
-        mut self,
-        desk_rx: Receiver<Inbound>,
-        link_rx: Receiver<LinkEvent>,
-        ctrl_rx: Receiver<Control>,
-    ) -> CoreSummary {
-        let (mut desk_rx, mut link_rx, mut ctrl_rx) = (desk_rx, link_rx, ctrl_rx);
-        let held = never::<Inbound>();
-        let mut stopping: Option<Instant> = None;
-        let mut cancelled = 0;
-        let mut fatal = None;
-        loop {
-            let mut wait = self.next_timer_in().unwrap_or(Duration::from_millis(100));
-            if let Some(d) = &self.durable
-                && let Some(due) = d.commit_in(Instant::now())
-            {
-                wait = wait.min(due);
-            }
-            let gated = self.reconcile_gate();
-            if gated {
-                wait = wait.min(Duration::from_millis(50));
-            }
-            if !self.spin.is_zero() {
-                let until = Instant::now() + self.spin.min(wait);
-                while (gated || desk_rx.is_empty())
-                    && link_rx.is_empty()
-                    && ctrl_rx.is_empty()
-                    && Instant::now() < until
-                {
-                    std::hint::spin_loop();
+    /// How long the engine thread may wait for its next input (the next timer, the
+    /// group commit's deadline, a reconciliation check), and whether new desk requests
+    /// are held for reconciliation meanwhile.
+    pub(super) fn before_wait(&mut self) -> (Duration, bool) {
+        let mut wait = self.next_timer_in().unwrap_or(Duration::from_millis(100));
+        if let Some(d) = &self.durable
+            && let Some(due) = d.commit_in(Instant::now())
+        {
+            wait = wait.min(due);
+        }
+        let gated = self.reconcile_gate();
+        if gated {
+            wait = wait.min(Duration::from_millis(50));
+        }
+        (wait, gated)
+    }
+
+    /// How long the engine thread polls its queues before it parks.
+    pub(super) fn spin(&self) -> Duration {
+        self.spin
+    }
+
+    /// Applies one control.
+    pub(super) fn on_control(&mut self, control: Control) -> Result<(), String> {
+        match control {
+            Control::Wake => self.apply(Event::RiskChanged, None),
+            Control::DesksReady => self.tell_recovered_status(),
+            Control::Shutdown { cancel_open, grace } => {
+                self.stopping = Some(Instant::now() + grace);
+                if cancel_open {
+                    self.cancelled_on_shutdown = self.cancel_all()?;
                 }
-            }
-            let step = select! {
-                recv(if gated { &held } else { &desk_rx }) -> m => match m {
-                    Ok(inbound) => self.on_desk(inbound),
-                    Err(_) => { desk_rx = never(); Ok(()) }
-                },
-                recv(link_rx) -> m => match m {
-                    Ok(event) => self.on_link(event),
-                    Err(_) => { link_rx = never(); Ok(()) }
-                },
-                recv(ctrl_rx) -> m => match m {
-                    Ok(Control::Wake) => self.apply(Event::RiskChanged, None),
-                    Ok(Control::DesksReady) => self.tell_recovered_status(),
-                    Ok(Control::Shutdown { cancel_open, grace }) => {
-                        stopping = Some(Instant::now() + grace);
-                        if cancel_open {
-                            match self.cancel_all() {
-                                Ok(n) => { cancelled = n; Ok(()) }
-                                Err(e) => Err(e),
-                            }
-                        } else {
-                            Ok(())
-                        }
-                    }
-                    Err(_) => {
-                        ctrl_rx = never();
-                        stopping.get_or_insert_with(Instant::now);
-                        Ok(())
-                    }
-                },
-                default(wait) => Ok(()),
-            };
-            // Under group commit, whatever else is already waiting joins this batch: one
-            // journal commit for all of it, then every effect goes out. Otherwise
-            // nothing is gained by waiting: this input's effects go out at once.
-            let batching = self.durable.as_ref().is_some_and(Durable::groups_commits);
-            let step = step
-                .and_then(|()| {
-                    if batching {
-                        self.take_ready(&desk_rx, &link_rx, gated)
-                    } else {
-                        Ok(())
-                    }
-                })
-                .and_then(|()| if gated { Ok(()) } else { self.fire_timers() })
-                .and_then(|()| self.flush())
-                .and_then(|()| match &mut self.durable {
-                    Some(d) => d.commit_if_due(Instant::now()).map_err(|e| e.to_string()),
-                    None => Ok(()),
-                });
-            if let Some((started, inputs)) = self.batch.take()
-                && let Some(service) = &self.service
-            {
-                service.record(started.elapsed(), inputs);
-            }
-            if let Err(e) = step {
-                tracing::error!("engine stopped: {e}");
-                fatal = Some(e);
-                break;
-            }
-            if let Some(deadline) = stopping
-                && (self.open_parents().is_empty() || Instant::now() >= deadline)
-            {
-                break;
+                Ok(())
             }
         }
+    }
+
+    /// Whoever runs the gateway is gone: stop as soon as this step is done.
+    pub(super) fn stop_now(&mut self) {
+        self.stopping.get_or_insert_with(Instant::now);
+    }
+
+    /// Ends a step of the engine thread after its input: under group commit whatever
+    /// else is already queued joins it (one journal commit for all), then timers due
+    /// fire, the journal is committed and every effect goes out.
+    pub(super) fn end_step(
+        &mut self,
+        step: Result<(), String>,
+        desk_rx: &Receiver<Inbound>,
+        link_rx: &Receiver<LinkEvent>,
+        gated: bool,
+    ) {
+        // Otherwise nothing is gained by waiting: this input's effects go out at once.
+        let batching = self.durable.as_ref().is_some_and(Durable::groups_commits);
+        let step = step
+            .and_then(|()| {
+                if batching {
+                    self.take_ready(desk_rx, link_rx, gated)
+                } else {
+                    Ok(())
+                }
+            })
+            .and_then(|()| if gated { Ok(()) } else { self.fire_timers() })
+            .and_then(|()| self.flush())
+            .and_then(|()| match &mut self.durable {
+                Some(d) => d.commit_if_due(Instant::now()).map_err(|e| e.to_string()),
+                None => Ok(()),
+            });
+        self.end_batch(step);
+    }
+
+    /// Whether a desk request can be handled at once on the calling thread: the engine
+    /// is running, not stopping and not holding new work for reconciliation.
+    pub(super) fn takes_inline(&self) -> bool {
+        self.fatal.is_none() && self.stopping.is_none() && self.reconcile_until.is_none()
+    }
+
+    /// Handles one desk request start to finish on the calling thread (a desk
+    /// session's, see [`super::shared::SharedCore`]): the request, the timers due, the
+    /// journal commit and every effect. Returns whether the engine thread must look
+    /// again (a timer now due earlier than it waits for, or a fatal error).
+    pub(super) fn run_inline(&mut self, inbound: Inbound) -> bool {
+        let earliest = |core: &Self| core.timers.peek().map(|Reverse(t)| t.at);
+        let before = earliest(self);
+        let step = self
+            .on_desk(inbound)
+            .and_then(|()| self.fire_timers())
+            .and_then(|()| self.flush())
+            .and_then(|()| match &mut self.durable {
+                Some(d) => d.commit().map_err(|e| e.to_string()),
+                None => Ok(()),
+            });
+        self.end_batch(step);
+        let after = earliest(self);
+        self.fatal.is_some() || after.is_some_and(|a| before.is_none_or(|b| a < b))
+    }
+
+    /// Tells the admission the batch's time, and keeps a step's fatal error.
+    fn end_batch(&mut self, step: Result<(), String>) {
+        self.samples.write_into(&mut self.hops);
+        if let Some((started, inputs)) = self.batch.take()
+            && let Some(service) = &self.service
+        {
+            service.record(started.elapsed(), inputs);
+        }
+        if let Err(e) = step {
+            tracing::error!("engine stopped: {e}");
+            self.fatal.get_or_insert(e);
+        }
+    }
+
+    /// Whether the engine is done: a fatal error, or stopping with every parent ended
+    /// (or the grace period over).
+    pub(super) fn finished(&self) -> bool {
+        self.fatal.is_some()
+            || self.stopping.is_some_and(|deadline| {
+                self.open_parents().is_empty() || Instant::now() >= deadline
+            })
+    }
+
+    /// Answers a desk request still queued when the engine stops, so none goes
+    /// unanswered (see [`Core::stop_answer`]); a status request is answered from the
+    /// final state.
+    pub(super) fn answer_at_stop(&mut self, inbound: Inbound) {
+        match self.stop_answer(&inbound) {
+            Some((desk, msg)) => self.send(&desk, msg),
+            None => {
+                if let Err(e) = self.on_desk(inbound) {
+                    tracing::error!("status request at shutdown: {e}");
+                }
+            }
+        }
+    }
+
+    /// What a desk request still queued at the stop is answered: a new parent is
+    /// refused (nothing was done), a cancel is refused (the shutdown policy has already
+    /// dealt with open parents). `None` for a status request, answered as usual.
+    pub(super) fn stop_answer(&mut self, inbound: &Inbound) -> Option<(String, DeskMessage)> {
+        const STOPPING: &str = "the gateway is shutting down; nothing was done";
+        match inbound {
+            Inbound::New { parent, .. } => {
+                let report = ingress::busy_reject(
+                    parent,
+                    STOPPING.into(),
+                    self.exec_ids.next_id(),
+                    fix::utc_now(),
+                );
+                Some((parent.desk.clone(), DeskMessage::Exec(report)))
+            }
+            Inbound::Cancel { desk, request } => {
+                let parent = self
+                    .by_client
+                    .get(&(desk.clone(), request.orig_cl_ord_id.clone()))
+                    .cloned();
+                let (order_id, ord_status) = match parent {
+                    Some(p) => {
+                        let status = self.ord_status_of(&p);
+                        (p.0, status)
+                    }
+                    None => ("NONE".into(), OrdStatus::Rejected),
+                };
+                let reject = CancelReject {
+                    order_id,
+                    cl_ord_id: request.cl_ord_id.clone(),
+                    orig_cl_ord_id: request.orig_cl_ord_id.clone(),
+                    ord_status,
+                    reason: CxlRejReason::Other,
+                    text: STOPPING.into(),
+                    transact_time: fix::utc_now(),
+                };
+                Some((desk.clone(), DeskMessage::CancelReject(reject)))
+            }
+            Inbound::Status { .. } => None,
+        }
+    }
+
+    /// What the engine hands back when it stops.
+    pub(super) fn summary(mut self) -> CoreSummary {
+        self.samples.write_into(&mut self.hops);
         CoreSummary {
             open_parents: self.open_parents(),
-            cancelled_on_shutdown: cancelled,
+            cancelled_on_shutdown: self.cancelled_on_shutdown,
             hops: self.hops,
-            fatal,
+            fatal: self.fatal,
             expired_in_queue: self.expired_in_queue,
         }
     }
@@ -767,16 +936,16 @@ impl<G: PreTradeGate> Core<G> {
         Ok(())
     }
 
-    fn on_desk(&mut self, inbound: Inbound) -> Result<(), String> {
+    pub(super) fn on_desk(&mut self, inbound: Inbound) -> Result<(), String> {
         self.count_input(true);
         if !matches!(inbound, Inbound::New { .. }) {
             // Cancels and status requests answer from state the desk has been told.
             self.flush()?;
         }
         match inbound {
-            Inbound::New { parent, received } => {
-                record(&mut self.hops.queue_wait, received);
-                let waited = received.elapsed();
+            Inbound::New { parent, arrival } => {
+                self.samples.since(Hop::QueueWait, arrival.received);
+                let waited = arrival.received.elapsed();
                 if let Some(service) = &self.service {
                     service.record_sojourn(waited);
                 }
@@ -807,7 +976,7 @@ impl<G: PreTradeGate> Core<G> {
                     }
                     return Ok(());
                 }
-                self.apply(Event::NewParent(parent), Some(received))
+                self.apply(Event::NewParent(parent), Some(arrival))
             }
             Inbound::Cancel { desk, request } => {
                 let key = (desk.clone(), request.orig_cl_ord_id.clone());
@@ -883,7 +1052,7 @@ impl<G: PreTradeGate> Core<G> {
         self.send(desk, DeskMessage::CancelReject(reject));
     }
 
-    fn on_link(&mut self, event: LinkEvent) -> Result<(), String> {
+    pub(super) fn on_link(&mut self, event: LinkEvent) -> Result<(), String> {
         self.count_input(false);
         match event {
             LinkEvent::Report {
@@ -917,13 +1086,13 @@ impl<G: PreTradeGate> Core<G> {
 
     /// Applies `event` after the liquidity snapshots that arrived since the last input
     /// (see [`Core::on_liquidity`]).
-    fn apply(&mut self, event: Event, received: Option<Instant>) -> Result<(), String> {
+    fn apply(&mut self, event: Event, arrival: Option<Arrival>) -> Result<(), String> {
         if !self.pending_liquidity.is_empty() {
             for liq in std::mem::take(&mut self.pending_liquidity).into_values() {
                 self.apply_one(Event::Liquidity(liq), None)?;
             }
         }
-        self.apply_one(event, received)
+        self.apply_one(event, arrival)
     }
 
     /// Keeps a venue's new liquidity until the next input. The engine only stores a
@@ -939,8 +1108,8 @@ impl<G: PreTradeGate> Core<G> {
     /// Journals `event` and applies it at the engine's current time. Timers it asks
     /// for are kept at once; what it asks of the outside world (children, cancels, desk
     /// reports) waits in `effects` until [`Core::flush`] has made the journal durable.
-    /// `received` is when the desk request behind it arrived.
-    fn apply_one(&mut self, event: Event, received: Option<Instant>) -> Result<(), String> {
+    /// `arrival` is when the desk request behind it arrived.
+    fn apply_one(&mut self, event: Event, arrival: Option<Arrival>) -> Result<(), String> {
         let started = Instant::now();
         let now = self.clock.now();
         // No control applies while this input is handled; those applied since the last
@@ -955,9 +1124,18 @@ impl<G: PreTradeGate> Core<G> {
             d.record(now, &event).map_err(|e| e.to_string())?;
         }
         let mut out = std::mem::take(&mut self.out);
+        let new_parent = matches!(event, Event::NewParent(_));
         let handled = self.engine.handle(now, event, &mut out);
         drop(pin);
-        record(&mut self.hops.decision, started);
+        let decided = Instant::now();
+        self.samples.between(Hop::Decision, started, decided);
+        if new_parent {
+            self.samples
+                .between(Hop::NewParentDecision, started, decided);
+        }
+        if self.samples.full() {
+            self.samples.write_into(&mut self.hops);
+        }
         if let Err(e) = handled {
             match e {
                 crate::engine::EngineError::Invariant(msg) => {
@@ -966,12 +1144,12 @@ impl<G: PreTradeGate> Core<G> {
                 other => tracing::warn!("event refused by the engine: {other}"),
             }
         }
-        let mut received = received;
+        let mut arrival = arrival;
         for cmd in out.drain(..) {
             match cmd {
                 Command::Schedule { at, event } => self.push_timer(at, event)?,
                 Command::Send { .. } => {
-                    let r = received.take();
+                    let r = arrival.take();
                     self.effects.push((Effect::Engine(cmd), r));
                 }
                 other => self.effects.push((Effect::Engine(other), None)),
@@ -999,7 +1177,7 @@ impl<G: PreTradeGate> Core<G> {
             if let Some(d) = &mut self.durable {
                 let t = Instant::now();
                 d.commit().map_err(|e| e.to_string())?;
-                record(&mut self.hops.journal_commit, t);
+                self.samples.since(Hop::JournalCommit, t);
             }
             // Venue commands first, then desk reports, each in the order the engine
             // gave them: a child reaches its venue without waiting behind the desk's
@@ -1009,7 +1187,7 @@ impl<G: PreTradeGate> Core<G> {
                 effects.sort_by_key(|(e, _)| !e.is_venue());
             }
             let mut refused = Vec::new();
-            for (effect, received) in effects {
+            for (effect, arrival) in effects {
                 let cmd = match effect {
                     Effect::Engine(cmd) => cmd,
                     Effect::Refuse { desk, report } => {
@@ -1031,16 +1209,17 @@ impl<G: PreTradeGate> Core<G> {
                         }
                         let child = ChildId(order.client_id.clone());
                         let t = Instant::now();
-                        if let Some(received) = received {
-                            record(&mut self.hops.parent_to_first_child, received);
-                        }
                         let sent = match self.links.get(&venue) {
                             Some(link) => link.send(order).map_err(|e| e.to_string()),
                             None => Err(format!("venue {venue} has no link")),
                         };
-                        record(&mut self.hops.venue_send, t);
-                        if let Some(received) = received {
-                            record(&mut self.hops.parent_to_first_child_sent, received);
+                        let done = Instant::now();
+                        self.samples.between(Hop::VenueSend, t, done);
+                        if let Some(arrival) = arrival {
+                            let s = &mut self.samples;
+                            s.between(Hop::ParentToFirstChild, arrival.received, t);
+                            s.between(Hop::DecodedToFirstChild, arrival.decoded, t);
+                            s.between(Hop::ParentToFirstChildSent, arrival.received, done);
                         }
                         if let Err(reason) = sent {
                             tracing::warn!(%venue, %child, "child not sent: {reason}");
@@ -1116,7 +1295,7 @@ impl<G: PreTradeGate> Core<G> {
             }
         };
         self.send(&desk, msg);
-        record(&mut self.hops.desk_send, t);
+        self.samples.since(Hop::DeskSend, t);
     }
 
     /// Hands `msg` to the desk's writer thread: the engine never writes to a socket.

@@ -14,6 +14,7 @@ pub mod core;
 pub mod durable;
 pub mod inspect;
 pub mod risk_live;
+pub mod shared;
 pub mod sim_link;
 
 pub use config::{
@@ -27,7 +28,7 @@ use crate::engine::Engine;
 use crate::gate::AnyGate;
 use crate::ingress;
 use crate::scenario::Scenario;
-use crossbeam_channel::{Sender, TrySendError, bounded};
+use crossbeam_channel::{Sender, bounded};
 use durable::{Durable, Entry, Recovery};
 use fix::desk::{
     DEFAULT_OUTBOX_CAPACITY, DeskApp, DeskHandler, DeskOutbox, DeskRequest, ExecIds, Refusal,
@@ -80,6 +81,10 @@ pub enum ServeError {
 /// The desk acceptor's side of the engine queue.
 struct DeskSide {
     tx: Sender<Inbound>,
+    /// The engine, shared with its thread.
+    core: Arc<shared::SharedCore<AnyGate>>,
+    /// Whether a desk's thread may handle its own request (run to completion).
+    inline: bool,
     capacity: usize,
     service: Arc<admission::ServiceTime>,
     max_wait: Duration,
@@ -103,7 +108,10 @@ impl DeskHandler for DeskSide {
             DeskRequest::New(order) => Inbound::New {
                 parent: ingress::parent_from_fix(desk, order)
                     .map_err(|e| Refusal::Invalid(e.to_string()))?,
-                received,
+                arrival: core::Arrival {
+                    received,
+                    decoded: Instant::now(),
+                },
             },
             DeskRequest::Cancel(request) => Inbound::Cancel {
                 desk: desk.to_owned(),
@@ -114,12 +122,20 @@ impl DeskHandler for DeskSide {
                 request,
             },
         };
-        self.tx.try_send(inbound).map_err(|e| match e {
-            TrySendError::Full(_) => Refusal::Busy(format!(
+        let inbound = if self.inline {
+            match self.core.try_inline(inbound, &self.tx) {
+                None => return Ok(()),
+                Some(queued) => queued,
+            }
+        } else {
+            inbound
+        };
+        self.core.enqueue(inbound, &self.tx).map_err(|e| match e {
+            shared::NotQueued::Full => Refusal::Busy(format!(
                 "inbound queue full ({} requests); nothing was done, retry later",
                 self.capacity
             )),
-            TrySendError::Disconnected(_) => {
+            shared::NotQueued::Stopped => {
                 Refusal::Busy("the gateway is shutting down; nothing was done".into())
             }
         })
@@ -653,7 +669,8 @@ impl Gateway {
         let max_wait = Duration::from_millis(config.max_queue_wait_ms);
         let service = Arc::new(admission::ServiceTime::new());
         let desk_service = service.clone();
-        let (recovered_tx, recovered_rx) = bounded::<Result<u64, String>>(1);
+        let (recovered_tx, recovered_rx) =
+            bounded::<Result<(u64, Arc<shared::SharedCore<AnyGate>>), String>>(1);
         let engine_thread = std::thread::Builder::new()
             .name("engine".into())
             .spawn(move || {
@@ -665,27 +682,35 @@ impl Gateway {
                 if let Some(gate) = controls {
                     core = core.with_controls(gate);
                 }
-                let recovered = core.recover(&recovery);
-                let failed = recovered.is_err();
-                let _ = recovered_tx.send(recovered);
-                if failed {
-                    return core::CoreSummary::failed("journal replay failed");
-                }
-                core.run(desk_rx, link_rx, ctrl_rx)
+                let recovered = match core.recover(&recovery) {
+                    Ok(n) => n,
+                    Err(e) => {
+                        let _ = recovered_tx.send(Err(e));
+                        return core::CoreSummary::failed("journal replay failed");
+                    }
+                };
+                let shared = Arc::new(shared::SharedCore::new(core));
+                let _ = recovered_tx.send(Ok((recovered, shared.clone())));
+                shared.run(desk_rx, link_rx, ctrl_rx)
             })
             .map_err(|source| ServeError::Thread {
                 what: "engine".into(),
                 source,
             })?;
-        match recovered_rx.recv() {
-            Ok(Ok(0)) => {}
-            Ok(Ok(n)) => tracing::info!(events = n, "recovered from the journal"),
+        let shared = match recovered_rx.recv() {
+            Ok(Ok((n, shared))) => {
+                if n > 0 {
+                    tracing::info!(events = n, "recovered from the journal");
+                }
+                shared
+            }
             Ok(Err(e)) => {
                 let _ = engine_thread.join();
                 return Err(ServeError::Journal(format!("journal replay: {e}")));
             }
             Err(_) => return Err(ServeError::EnginePanicked),
-        }
+        };
+        let inline = config.inline_desk_requests;
         // Risk officers' controls start once the replay is done: each then lands between
         // two live inputs, where the journal records it.
         if let (Some(live), Some(setup)) = (risk_live.as_mut(), &config.risk)
@@ -717,6 +742,8 @@ impl Gateway {
                 directory,
                 DeskSide {
                     tx: desk_tx,
+                    core: shared,
+                    inline,
                     capacity,
                     service: desk_service,
                     max_wait,
