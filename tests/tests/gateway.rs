@@ -672,7 +672,10 @@ fn pipelined_parents_and_their_cancels_stay_in_order_inline_or_queued() {
             free_port(),
             "cancel",
             4096,
-            &format!("inline_desk_requests = {inline}\nmax_queue_wait_ms = 60000"),
+            // Run to completion needs a journal that does not group commits.
+            &format!(
+                "inline_desk_requests = {inline}\nmax_queue_wait_ms = 60000\n[journal]\nfsync = \"none\""
+            ),
         );
         let desks = [
             client(&setup, "DESK1", None),

@@ -305,6 +305,7 @@ pub struct GatewayConfig {
     pub engine_spin_us: u64,
     /// A desk session's thread handles its own request when the engine is free and
     /// nothing is queued (no hand-off to the engine thread); otherwise it is queued.
+    /// Never under group commit (the engine thread's batches share a sync).
     pub inline_desk_requests: bool,
     /// Longest the requests already queued may keep a new parent waiting (by the
     /// engine's average time per input); past it new parents are refused as busy.

@@ -736,9 +736,16 @@ impl<G: PreTradeGate> Core<G> {
     }
 
     /// Whether a desk request can be handled at once on the calling thread: the engine
-    /// is running, not stopping and not holding new work for reconciliation.
+    /// is running, not stopping and not holding new work for reconciliation, and the
+    /// journal does not group commits. Under group commit the engine thread's batches
+    /// share one `fdatasync` among many inputs; a desk thread committing its one
+    /// request alone would cost each request a sync of its own (measured: 16,000
+    /// parents/s offered, 11,647 acked/s against 15,473).
     pub(super) fn takes_inline(&self) -> bool {
-        self.fatal.is_none() && self.stopping.is_none() && self.reconcile_until.is_none()
+        self.fatal.is_none()
+            && self.stopping.is_none()
+            && self.reconcile_until.is_none()
+            && !self.durable.as_ref().is_some_and(Durable::groups_commits)
     }
 
     /// Handles one desk request start to finish on the calling thread (a desk

@@ -1,9 +1,10 @@
 //! `sor serve`: the long-running gateway.
 //!
 //! Desks connect over FIX 4.4 to the acceptor ([`fix::desk::DeskApp`]); their
-//! requests go through a bounded queue to the engine thread ([`core::Core`]), which
-//! routes children to the venues through [`venues::VenueLink`]s and answers the desks
-//! with ExecutionReports. [`Gateway::start`] brings it all up (returning once the
+//! requests are handled on the desk session's own thread when the engine is free
+//! ([`shared::SharedCore`]: run to completion), else go through a bounded queue to the
+//! engine thread ([`core::Core`]). The engine routes children to the venues through
+//! [`venues::VenueLink`]s and answers the desks with ExecutionReports. [`Gateway::start`] brings it all up (returning once the
 //! acceptor listens) and [`Gateway::stop`] takes it down in order: the engine first
 //! (cancelling open parents if so configured, so the desks hear the outcome), then the
 //! venue links, then the FIX sessions (Logout).

@@ -6,7 +6,9 @@
 //! and its first child handed to the venue session with no thread hand-off, so no
 //! parked engine thread has to be woken first. Otherwise the request goes through the
 //! bounded queue to the engine thread as before, which also takes every venue event,
-//! timer and control.
+//! timer and control. Under the journal's group commit nothing runs inline: there the
+//! engine thread's batches share one `fdatasync` among many requests, which a desk
+//! thread committing its own request alone would give up.
 //!
 //! One lock keeps one input at a time. The engine thread takes inputs off its queues
 //! only while holding it, and a desk thread runs inline only when the queue is empty,
@@ -184,7 +186,9 @@ mod tests {
     use crate::clock::SystemClock;
     use crate::domain::Strategy;
     use crate::engine::{Engine, NewParent};
+    use crate::journal::FsyncPolicy;
     use crate::scenario::Scenario;
+    use crate::serve::durable::{Durable, JournalSettings};
     use fix::desk::{DeskMessage, DeskOutbox, ExecIds, StatusRequest};
     use risk::MinimalGate;
     use rust_decimal::Decimal;
@@ -225,6 +229,23 @@ depth = { mid = "1.00000", half_spread = "0.00005", tick = "0.00001", levels = 5
     }
 
     fn shared() -> SharedCore<MinimalGate> {
+        shared_with(None)
+    }
+
+    /// A core journaling under `fsync`, in a fresh directory.
+    fn journaled(fsync: FsyncPolicy) -> SharedCore<MinimalGate> {
+        let dir = std::env::temp_dir().join(format!("sor-shared-{}-{fsync:?}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let settings = JournalSettings {
+            dir,
+            fsync,
+            segment_bytes: 1 << 20,
+        };
+        let (durable, _) = Durable::open(&settings).unwrap();
+        shared_with(Some(durable))
+    }
+
+    fn shared_with(durable: Option<Durable>) -> SharedCore<MinimalGate> {
         let market = Scenario::parse_market(MARKET).unwrap();
         let engine = Engine::new(market.engine, MinimalGate::new(market.risk));
         let outbox = DeskOutbox::start("SOR-TEST", ["DESK1"], 16).unwrap();
@@ -235,7 +256,7 @@ depth = { mid = "1.00000", half_spread = "0.00005", tick = "0.00001", levels = 5
             vec![link],
             Arc::new(outbox),
             Arc::new(ExecIds::new("E")),
-            None,
+            durable,
         );
         SharedCore::new(core)
     }
@@ -374,6 +395,18 @@ depth = { mid = "1.00000", half_spread = "0.00005", tick = "0.00001", levels = 5
             core.stop_answer(&status("s-1")).is_none(),
             "a status is answered as usual"
         );
+    }
+
+    #[test]
+    fn under_group_commit_requests_are_left_to_the_engine_threads_batches() {
+        let (tx, _rx) = bounded::<Inbound>(4);
+        let group = journaled(FsyncPolicy::Group {
+            max_delay: Duration::from_millis(2),
+            max_records: 64,
+        });
+        assert!(group.try_inline(status("a"), &tx).is_some());
+        let each = journaled(FsyncPolicy::EachRecord);
+        assert!(each.try_inline(status("a"), &tx).is_none());
     }
 
     #[test]
