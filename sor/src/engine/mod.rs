@@ -119,6 +119,39 @@ struct Work {
     cadence_waits: u32,
 }
 
+/// A route book built ahead, with the snapshots it was built from.
+#[derive(Debug)]
+struct Prepared {
+    inputs: Vec<Liquidity>,
+    book: RouteBook,
+}
+
+/// Whether two snapshots are equal down to each decimal's scale: a book built from one
+/// is the book built from the other, digit for digit.
+fn identical(a: &Liquidity, b: &Liquidity) -> bool {
+    let d = |x: &Decimal, y: &Decimal| x.serialize() == y.serialize();
+    let levels = |x: &[venues::Level], y: &[venues::Level]| {
+        x.len() == y.len()
+            && x.iter()
+                .zip(y)
+                .all(|(p, q)| d(&p.px, &q.px) && d(&p.qty, &q.qty))
+    };
+    a == b
+        && d(&a.fee_bps, &b.fee_bps)
+        && d(&a.fixed_cost, &b.fixed_cost)
+        && match (&a.shape, &b.shape) {
+            (venues::CurveShape::Steps(x), venues::CurveShape::Steps(y))
+            | (venues::CurveShape::Tiers(x), venues::CurveShape::Tiers(y)) => levels(x, y),
+            (venues::CurveShape::Smooth(x), venues::CurveShape::Smooth(y)) => {
+                x.len() == y.len()
+                    && x.iter()
+                        .zip(y)
+                        .all(|(p, q)| d(&p.qty, &q.qty) && d(&p.amount, &q.amount))
+            }
+            _ => false,
+        }
+}
+
 /// The deterministic core.
 pub struct Engine<G> {
     config: EngineConfig,
@@ -129,6 +162,9 @@ pub struct Engine<G> {
     liquidity: BTreeMap<(VenueId, Side), Liquidity>,
     liquidity_version: u64,
     books: HashMap<(String, Side), (u64, RouteBook)>,
+    /// Route books built ahead from snapshots not yet applied (see [`Engine::prepare`]),
+    /// at most one per entry of `books`.
+    prepared: HashMap<(String, Side), Prepared>,
     client_ids: BTreeSet<(String, String)>,
     next_parent: u64,
     /// What the gate approved for each working child: (approved at, notional).
@@ -155,6 +191,7 @@ impl<G: PreTradeGate> Engine<G> {
             liquidity: BTreeMap::new(),
             liquidity_version: 0,
             books: HashMap::new(),
+            prepared: HashMap::new(),
             client_ids: BTreeSet::new(),
             next_parent: 1,
             approvals: HashMap::new(),
@@ -505,7 +542,8 @@ impl<G: PreTradeGate> Engine<G> {
         Some((bid + ask) / Decimal::TWO)
     }
 
-    /// The route book for a parent instrument and side, rebuilt when liquidity moved.
+    /// The route book for a parent instrument and side, rebuilt when liquidity moved
+    /// (or taken from [`Engine::prepare`] when built ahead from the same snapshots).
     fn book(&mut self, instrument: &str, side: Side) -> Result<&RouteBook, EngineError> {
         let key = (instrument.to_owned(), side);
         let fresh = self
@@ -513,50 +551,111 @@ impl<G: PreTradeGate> Engine<G> {
             .get(&key)
             .is_some_and(|(v, _)| *v == self.liquidity_version);
         if !fresh {
-            let parent = self
-                .config
-                .instruments
-                .get("instrument", instrument)
-                .map_err(|e| EngineError::Invariant(e.to_string()))?;
-            let mut venues = Vec::new();
-            for spec in &self.config.venues {
-                let Some(liq) = self.liquidity.get(&(spec.id.clone(), side)) else {
-                    continue;
-                };
-                let Ok(vi) = self.config.instruments.get("venue", &spec.instrument) else {
-                    continue;
-                };
-                let Ok(conversion) = self.config.valuation.conversion(vi, parent) else {
-                    continue;
-                };
-                let fixed_value = if liq.fixed_cost.is_zero() {
-                    Decimal::ZERO
-                } else {
-                    match self
-                        .config
-                        .valuation
-                        .value(&liq.fixed_cost_asset, &parent.quote)
-                    {
-                        Ok(v) => v,
-                        Err(_) => continue,
-                    }
-                };
-                venues.push(RouteVenue::from_liquidity(
-                    liq,
-                    conversion,
-                    fixed_value,
-                    vi.qty_scale,
-                ));
-            }
-            self.books.insert(
-                key.clone(),
-                (self.liquidity_version, RouteBook::new(venues)),
-            );
+            let liquidity = &self.liquidity;
+            let lookup = |id: &VenueId| liquidity.get(&(id.clone(), side));
+            let ready = self.prepared.remove(&key).filter(|p| {
+                let mut current = self.config.venues.iter().filter_map(|v| lookup(&v.id));
+                p.inputs
+                    .iter()
+                    .all(|a| current.next().is_some_and(|b| identical(a, b)))
+                    && current.next().is_none()
+            });
+            let book = match ready {
+                Some(p) => p.book,
+                None => self.build_book(instrument, lookup)?,
+            };
+            self.books
+                .insert(key.clone(), (self.liquidity_version, book));
         }
         self.books
             .get(&key)
             .map(|(_, b)| b)
             .ok_or_else(|| EngineError::Invariant("route book vanished".into()))
+    }
+
+    /// Builds the route book for a parent instrument from the snapshots `liquidity`
+    /// gives for each configured venue (all of one side).
+    fn build_book<'a>(
+        &self,
+        instrument: &str,
+        liquidity: impl Fn(&VenueId) -> Option<&'a Liquidity>,
+    ) -> Result<RouteBook, EngineError> {
+        let parent = self
+            .config
+            .instruments
+            .get("instrument", instrument)
+            .map_err(|e| EngineError::Invariant(e.to_string()))?;
+        let mut venues = Vec::new();
+        for spec in &self.config.venues {
+            let Some(liq) = liquidity(&spec.id) else {
+                continue;
+            };
+            let Ok(vi) = self.config.instruments.get("venue", &spec.instrument) else {
+                continue;
+            };
+            let Ok(conversion) = self.config.valuation.conversion(vi, parent) else {
+                continue;
+            };
+            let fixed_value = if liq.fixed_cost.is_zero() {
+                Decimal::ZERO
+            } else {
+                match self
+                    .config
+                    .valuation
+                    .value(&liq.fixed_cost_asset, &parent.quote)
+                {
+                    Ok(v) => v,
+                    Err(_) => continue,
+                }
+            };
+            venues.push(RouteVenue::from_liquidity(
+                liq,
+                conversion,
+                fixed_value,
+                vi.qty_scale,
+            ));
+        }
+        Ok(RouteBook::new(venues))
+    }
+
+    /// Builds ahead the route books that the `pending` snapshots (received, not yet
+    /// applied) will make stale, for every instrument and side already routed: when
+    /// they are then applied unchanged, the next parent finds its book ready instead
+    /// of rebuilding it on its own path. A cache only: a prepared book is used only if
+    /// built from exactly the snapshots in force, so it is the book the engine would
+    /// build itself, and replay (which never prepares) decides the same.
+    pub fn prepare(&mut self, pending: &BTreeMap<(VenueId, Side), Liquidity>) {
+        if pending.is_empty() {
+            return;
+        }
+        let keys: Vec<(String, Side)> = self
+            .books
+            .keys()
+            .filter(|(_, side)| pending.keys().any(|(_, s)| s == side))
+            .cloned()
+            .collect();
+        for (instrument, side) in keys {
+            let liquidity = &self.liquidity;
+            let lookup = |id: &VenueId| {
+                let key = (id.clone(), side);
+                pending.get(&key).or_else(|| liquidity.get(&key))
+            };
+            let inputs: Vec<Liquidity> = self
+                .config
+                .venues
+                .iter()
+                .filter_map(|v| lookup(&v.id).cloned())
+                .collect();
+            match self.build_book(&instrument, lookup) {
+                Ok(book) => {
+                    self.prepared
+                        .insert((instrument, side), Prepared { inputs, book });
+                }
+                Err(_) => {
+                    self.prepared.remove(&(instrument, side));
+                }
+            }
+        }
     }
 
     /// Routes what the current slice still wants; returns the quantity sent.

@@ -758,6 +758,82 @@ fn same_events_same_commands() {
     assert_eq!(run(), run());
 }
 
+/// Routes a second parent after book-a's bid moved to `applied`; when `ahead` is
+/// given, the route books were first built ahead from those snapshots as pending.
+/// Returns the children (limit prices as text, digit for digit) and how many books
+/// built ahead were left unused.
+fn second_parent(
+    applied: Vec<Level>,
+    ahead: Option<Vec<Level>>,
+) -> (Vec<(String, String, String, String)>, usize) {
+    let mut e = engine(MinimalLimits::default());
+    market(&mut e);
+    let mut out = Vec::new();
+    // A first parent routes: the engine now keeps a USDC/USD sell book.
+    e.handle(
+        0,
+        Event::NewParent(sell(dec!(10), None, Strategy::Sweep)),
+        &mut out,
+    )
+    .unwrap();
+    out.clear();
+    if let Some(levels) = ahead {
+        let Event::Liquidity(pending) = liq(
+            "book-a",
+            VenueKind::Book,
+            Side::Sell,
+            CurveShape::Steps(levels),
+        ) else {
+            unreachable!()
+        };
+        let mut map = BTreeMap::new();
+        map.insert((pending.venue.clone(), pending.side), pending);
+        e.prepare(&map);
+        assert_eq!(e.prepared.len(), 1, "the sell book was built ahead");
+    }
+    let moved = liq(
+        "book-a",
+        VenueKind::Book,
+        Side::Sell,
+        CurveShape::Steps(applied),
+    );
+    e.handle(1, moved, &mut out).unwrap();
+    let mut parent = sell(dec!(150), None, Strategy::Sweep);
+    parent.client_id = "c2".into();
+    e.handle(2, Event::NewParent(parent), &mut out).unwrap();
+    let children = sends(&out)
+        .into_iter()
+        .map(|(v, id, qty, px)| (v, id, qty.to_string(), px.to_string()))
+        .collect();
+    (children, e.prepared.len())
+}
+
+#[test]
+fn a_book_built_ahead_routes_digit_for_digit_as_one_built_on_the_parents_path() {
+    let moved = vec![lv(dec!(0.99970), dec!(80)), lv(dec!(0.9990), dec!(100))];
+    let (built_here, _) = second_parent(moved.clone(), None);
+    let (built_ahead, unused) = second_parent(moved.clone(), Some(moved));
+    assert!(!built_here.is_empty());
+    assert_eq!(built_ahead, built_here);
+    assert_eq!(unused, 0, "the parent took the book built ahead");
+}
+
+#[test]
+fn a_book_built_ahead_from_other_snapshots_is_not_used() {
+    let applied = vec![lv(dec!(0.99970), dec!(80)), lv(dec!(0.9990), dec!(100))];
+    let (built_here, _) = second_parent(applied.clone(), None);
+    // Built ahead from other prices, and from the same prices at another scale: a
+    // book from either could differ from the applied one.
+    for other in [
+        vec![lv(dec!(0.9999), dec!(80)), lv(dec!(0.9990), dec!(100))],
+        vec![lv(dec!(0.9997), dec!(80)), lv(dec!(0.9990), dec!(100))],
+    ] {
+        let (routed, unused) = second_parent(applied.clone(), Some(other));
+        assert_eq!(routed, built_here);
+        assert_eq!(unused, 0, "the stale book was dropped");
+    }
+}
+
 #[derive(Debug, Clone)]
 enum Answer {
     Fill(u32),

@@ -344,6 +344,8 @@ pub struct Core<G> {
     /// The latest liquidity per venue and side not yet handed to the engine (bounded by
     /// the venues × 2).
     pending_liquidity: std::collections::BTreeMap<(VenueId, venues::Side), venues::Liquidity>,
+    /// New snapshots arrived since the route books were last built ahead.
+    prepare_books: bool,
     /// Stopping: until when open parents are waited for.
     stopping: Option<Instant>,
     /// Parents cancelled by the shutdown.
@@ -388,6 +390,7 @@ impl<G: PreTradeGate> Core<G> {
             expired_in_queue: 0,
             controls: None,
             pending_liquidity: std::collections::BTreeMap::new(),
+            prepare_books: false,
             stopping: None,
             cancelled_on_shutdown: 0,
             fatal: None,
@@ -732,6 +735,11 @@ impl<G: PreTradeGate> Core<G> {
                 Some(d) => d.commit_if_due(Instant::now()).map_err(|e| e.to_string()),
                 None => Ok(()),
             });
+        // Off the next parent's path (it may run on a desk session's thread): the
+        // route books the new snapshots will need.
+        if std::mem::take(&mut self.prepare_books) {
+            self.engine.prepare(&self.pending_liquidity);
+        }
         self.end_batch(step);
     }
 
@@ -1110,6 +1118,7 @@ impl<G: PreTradeGate> Core<G> {
     fn on_liquidity(&mut self, liq: venues::Liquidity) {
         self.pending_liquidity
             .insert((liq.venue.clone(), liq.side), liq);
+        self.prepare_books = true;
     }
 
     /// Journals `event` and applies it at the engine's current time. Timers it asks
