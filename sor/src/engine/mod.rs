@@ -152,6 +152,45 @@ fn identical(a: &Liquidity, b: &Liquidity) -> bool {
         }
 }
 
+/// The solver's view of every configured venue, in configuration order, from the
+/// snapshots `liquidity` gives (all of one side) for a parent in `instrument`. Venues that
+/// cannot be valued in the parent's terms are left out. `None` when the instrument is
+/// not configured. What the engine routes on, and what TCA's best allocation replays.
+pub(crate) fn route_book<'a>(
+    config: &EngineConfig,
+    instrument: &str,
+    liquidity: impl Fn(&VenueId) -> Option<&'a Liquidity>,
+) -> Option<RouteBook> {
+    let parent = config.instruments.get("instrument", instrument).ok()?;
+    let mut venues = Vec::new();
+    for spec in &config.venues {
+        let Some(liq) = liquidity(&spec.id) else {
+            continue;
+        };
+        let Ok(vi) = config.instruments.get("venue", &spec.instrument) else {
+            continue;
+        };
+        let Ok(conversion) = config.valuation.conversion(vi, parent) else {
+            continue;
+        };
+        let fixed_value = if liq.fixed_cost.is_zero() {
+            Decimal::ZERO
+        } else {
+            match config.valuation.value(&liq.fixed_cost_asset, &parent.quote) {
+                Ok(v) => v,
+                Err(_) => continue,
+            }
+        };
+        venues.push(RouteVenue::from_liquidity(
+            liq,
+            conversion,
+            fixed_value,
+            vi.qty_scale,
+        ));
+    }
+    Some(RouteBook::new(venues))
+}
+
 /// The deterministic core.
 pub struct Engine<G> {
     config: EngineConfig,
@@ -580,42 +619,9 @@ impl<G: PreTradeGate> Engine<G> {
         instrument: &str,
         liquidity: impl Fn(&VenueId) -> Option<&'a Liquidity>,
     ) -> Result<RouteBook, EngineError> {
-        let parent = self
-            .config
-            .instruments
-            .get("instrument", instrument)
-            .map_err(|e| EngineError::Invariant(e.to_string()))?;
-        let mut venues = Vec::new();
-        for spec in &self.config.venues {
-            let Some(liq) = liquidity(&spec.id) else {
-                continue;
-            };
-            let Ok(vi) = self.config.instruments.get("venue", &spec.instrument) else {
-                continue;
-            };
-            let Ok(conversion) = self.config.valuation.conversion(vi, parent) else {
-                continue;
-            };
-            let fixed_value = if liq.fixed_cost.is_zero() {
-                Decimal::ZERO
-            } else {
-                match self
-                    .config
-                    .valuation
-                    .value(&liq.fixed_cost_asset, &parent.quote)
-                {
-                    Ok(v) => v,
-                    Err(_) => continue,
-                }
-            };
-            venues.push(RouteVenue::from_liquidity(
-                liq,
-                conversion,
-                fixed_value,
-                vi.qty_scale,
-            ));
-        }
-        Ok(RouteBook::new(venues))
+        route_book(&self.config, instrument, liquidity).ok_or_else(|| {
+            EngineError::Invariant(format!("instrument {instrument} is not configured"))
+        })
     }
 
     /// Builds ahead the route books that the `pending` snapshots (received, not yet

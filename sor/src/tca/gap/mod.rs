@@ -158,39 +158,10 @@ fn true_book(
     instrument: &str,
     side: Side,
 ) -> RouteBook {
-    let mut venues = Vec::new();
-    let Ok(parent) = config.instruments.get("instrument", instrument) else {
-        return RouteBook::new(venues);
-    };
-    for spec in &config.venues {
-        let Some(liq) = liquidity
-            .iter()
-            .find(|l| l.venue == spec.id && l.side == side)
-        else {
-            continue;
-        };
-        let Ok(vi) = config.instruments.get("venue", &spec.instrument) else {
-            continue;
-        };
-        let Ok(conversion) = config.valuation.conversion(vi, parent) else {
-            continue;
-        };
-        let fixed_value = if liq.fixed_cost.is_zero() {
-            Decimal::ZERO
-        } else {
-            match config.valuation.value(&liq.fixed_cost_asset, &parent.quote) {
-                Ok(v) => v,
-                Err(_) => continue,
-            }
-        };
-        venues.push(RouteVenue::from_liquidity(
-            liq,
-            conversion,
-            fixed_value,
-            vi.qty_scale,
-        ));
-    }
-    RouteBook::new(venues)
+    crate::engine::route_book(config, instrument, |id| {
+        liquidity.iter().find(|l| &l.venue == id && l.side == side)
+    })
+    .unwrap_or_default()
 }
 
 /// The size a venue displays within the limit, parent units: a curve's segments up to
