@@ -839,15 +839,13 @@ impl<G: PreTradeGate> Core<G> {
                     }
                     None => ("NONE".into(), OrdStatus::Rejected),
                 };
-                let reject = CancelReject {
+                let reject = cancel_reject_for(
                     order_id,
-                    cl_ord_id: request.cl_ord_id.clone(),
-                    orig_cl_ord_id: request.orig_cl_ord_id.clone(),
+                    request,
                     ord_status,
-                    reason: CxlRejReason::Other,
-                    text: STOPPING.into(),
-                    transact_time: fix::utc_now(),
-                };
+                    CxlRejReason::Other,
+                    STOPPING.into(),
+                );
                 Some((desk.clone(), DeskMessage::CancelReject(reject)))
             }
             Inbound::Status { .. } => None,
@@ -1054,15 +1052,7 @@ impl<G: PreTradeGate> Core<G> {
         reason: CxlRejReason,
         text: String,
     ) {
-        let reject = CancelReject {
-            order_id,
-            cl_ord_id: request.cl_ord_id,
-            orig_cl_ord_id: request.orig_cl_ord_id,
-            ord_status,
-            reason,
-            text,
-            transact_time: fix::utc_now(),
-        };
+        let reject = cancel_reject_for(order_id, &request, ord_status, reason, text);
         self.send(desk, DeskMessage::CancelReject(reject));
     }
 
@@ -1318,6 +1308,25 @@ impl<G: PreTradeGate> Core<G> {
         if let Err(e) = self.outbox.send(desk, msg) {
             tracing::error!(%desk, "report not queued: {e}");
         }
+    }
+}
+
+/// The OrderCancelReject answering `request`, now.
+fn cancel_reject_for(
+    order_id: String,
+    request: &CancelRequest,
+    ord_status: OrdStatus,
+    reason: CxlRejReason,
+    text: String,
+) -> CancelReject {
+    CancelReject {
+        order_id,
+        cl_ord_id: request.cl_ord_id.clone(),
+        orig_cl_ord_id: request.orig_cl_ord_id.clone(),
+        ord_status,
+        reason,
+        text,
+        transact_time: fix::utc_now(),
     }
 }
 
