@@ -133,6 +133,7 @@ pub fn fix_book_link(
             reconnect_secs: 1,
         },
         tx,
+        venues::InlineSlot::default(),
     )
     .unwrap();
     (link, rx)

@@ -222,8 +222,87 @@ fn a_desk_parent_is_acked_and_filled_and_the_figures_add_up() {
     let setup = start("fill", "cancel");
     let desk = client(&setup, "DESK1", None);
     assert!(desk.wait_logon(WAIT), "DESK1 could not log on");
+    acked_and_filled(&desk);
+    desk.stop();
+    let summary = setup.gateway.stop().unwrap();
+    // The shipped journal groups commits: every input went through the engine thread.
+    assert_eq!(summary.core.inline, sor::serve::InlineCounts::default());
+}
 
-    new_order(&desk, "p-1", "1000000", &[]);
+/// The same parent with the engine run on the session threads: the desk's parent on
+/// its session's thread, the venues' fills (and the re-routes and desk reports they
+/// cause) on the FIX venue sessions' threads, each while holding its session's lock.
+#[test]
+fn a_parent_filled_by_venue_events_handled_on_their_session_threads_adds_up() {
+    let serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let setup = start_in_with(
+        serial,
+        temp_dir("fill-inline"),
+        free_port(),
+        "cancel",
+        4096,
+        "[journal]\nfsync = \"none\"",
+    );
+    let desk = client(&setup, "DESK1", None);
+    assert!(desk.wait_logon(WAIT), "DESK1 could not log on");
+    acked_and_filled(&desk);
+
+    // Clipped: each next round of children goes out as the last round's reports come
+    // in, so from a venue session's thread, onto that session and the other book's.
+    // A book that fills a clip only in part leaves it to a later round; what is still
+    // unfilled after the rounds a slice may use is expired, and told.
+    send_with_params(
+        &desk,
+        "p-2",
+        "1000000",
+        &[],
+        &[("MaxClip", "250000"), ("Venues", "book-x,book-y")],
+    );
+    let (mut cum, mut fills) = (Decimal::ZERO, 0);
+    loop {
+        let r = desk.next_app(WAIT, report_for("p-2")).expect("a report");
+        if r.get(39) != Some("C") {
+            let open = dec(&r, 14) + dec(&r, 151);
+            assert_eq!(open, Decimal::from(1_000_000), "{r:?}");
+        }
+        if r.get(150) == Some("F") {
+            fills += 1;
+            cum += dec(&r, 32);
+            assert_eq!(dec(&r, 14), cum, "CumQty = sum of LastQty: {r:?}");
+        }
+        match r.get(39) {
+            Some("2") => break,
+            Some("C") => {
+                assert_eq!((dec(&r, 14), dec(&r, 151)), (cum, Decimal::ZERO), "{r:?}");
+                break;
+            }
+            Some("0" | "1") => {}
+            other => panic!("unexpected OrdStatus {other:?}: {r:?}"),
+        }
+    }
+    assert!(
+        fills > 4,
+        "more than one round of clips filled: {fills} fills"
+    );
+    desk.stop();
+    let summary = setup.gateway.stop().unwrap();
+    assert!(summary.core.fatal.is_none(), "{:?}", summary.core.fatal);
+    assert!(
+        summary.core.inline.desk_requests > 0,
+        "{:?}",
+        summary.core.inline
+    );
+    assert!(
+        summary.core.inline.venue_events > 0,
+        "{:?}",
+        summary.core.inline
+    );
+}
+
+/// A 1,000,000 USDC sell from `desk`: acked, filled in reports whose CumQty,
+/// LeavesQty and AvgPx add up, its status asked, a late cancel refused.
+fn acked_and_filled(desk: &DeskClient) {
+    new_order(desk, "p-1", "1000000", &[]);
     let ack = desk.next_app(WAIT, report_for("p-1")).expect("ack");
     assert_eq!(ack.get(150), Some("0"), "{ack:?}");
     assert_eq!(ack.get(39), Some("0"));
@@ -287,9 +366,6 @@ fn a_desk_parent_is_acked_and_filled_and_the_figures_add_up() {
     assert_eq!(rej.get(41), Some("p-1"));
     assert_eq!(rej.get(11), Some("c-1"));
     assert_eq!(rej.get(102), Some("0"), "{rej:?}");
-
-    desk.stop();
-    setup.gateway.stop().unwrap();
 }
 
 #[test]

@@ -22,7 +22,7 @@ pub mod rfq;
 pub mod sim;
 
 pub use curve::{CurveShape, Level, Liquidity, Point, VenueKind};
-pub use link::{Known, LinkError, LinkEvent, LinkSink, VenueLink};
+pub use link::{InlineEvents, InlineSlot, Known, LinkError, LinkEvent, LinkSink, VenueLink};
 pub use order::{RejectKind, VenueOrder, VenueReport};
 
 use serde::{Deserialize, Serialize};

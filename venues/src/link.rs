@@ -47,6 +47,46 @@ pub enum LinkEvent {
 /// Where adapters put their events: a bounded crossbeam queue read by the engine.
 pub type LinkSink = crossbeam_channel::Sender<LinkEvent>;
 
+/// Takes a venue's event on the adapter thread that received it, when that needs no
+/// waiting (run to completion): no hand-off to the engine's thread, no wake-up.
+///
+/// An adapter asks only when none of its own earlier events is still queued, so
+/// handling this one now keeps the venue's events in order.
+pub trait InlineEvents: Send + Sync {
+    /// Handles `event` at once and returns `None`, or hands it back to be queued (the
+    /// engine is busy, stopping, or not taking work inline).
+    fn try_handle(&self, event: LinkEvent) -> Option<LinkEvent>;
+}
+
+/// Where the engine's [`InlineEvents`] handler is set once the engine exists. Empty,
+/// every event is queued. Clones share one handler.
+#[derive(Clone, Default)]
+pub struct InlineSlot(std::sync::Arc<std::sync::OnceLock<Box<dyn InlineEvents>>>);
+
+impl InlineSlot {
+    /// Sets the handler; `false` if one was set already (it stays).
+    pub fn set(&self, handler: Box<dyn InlineEvents>) -> bool {
+        self.0.set(handler).is_ok()
+    }
+
+    /// Hands `event` to the handler, if one is set and takes it now; otherwise gives
+    /// it back.
+    pub fn try_handle(&self, event: LinkEvent) -> Option<LinkEvent> {
+        match self.0.get() {
+            Some(handler) => handler.try_handle(event),
+            None => Some(event),
+        }
+    }
+}
+
+impl std::fmt::Debug for InlineSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InlineSlot")
+            .field("set", &self.0.get().is_some())
+            .finish()
+    }
+}
+
 /// Why an adapter could not take an order or a cancel. Nothing was sent.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LinkError {

@@ -11,10 +11,12 @@
 //! The gateway's own hops (parent received → first child handed to the venue
 //! session, engine decision, report send) come from its histograms.
 //!
-//! Run: `cargo run --release -p bench --bin gateway-latency -- [ITERATIONS] [JOURNAL] [SPIN_US]`
+//! Run: `cargo run --release -p bench --bin gateway-latency -- [ITERATIONS] [JOURNAL] [SPIN_US] [INLINE]`
 //! where JOURNAL is the gateway's `[journal] fsync` (`group`, the default, `each` or
-//! `none`) or `off` (no journal at all), and SPIN_US the gateway's `engine_spin_us`
-//! (default 0).
+//! `none`) or `off` (no journal at all), SPIN_US the gateway's `engine_spin_us`
+//! (default 0), and INLINE which session threads may run the engine themselves
+//! (`[gateway] inline_desk_requests` / `inline_venue_events`): `both` (the default),
+//! `desk`, `venue` or `none`.
 
 use fix::client::DeskClient;
 use fix::session::{EndpointConfig, Role, SessionHost};
@@ -220,6 +222,17 @@ fn main() {
         .nth(3)
         .and_then(|a| a.parse().ok())
         .unwrap_or(0);
+    let inline = std::env::args().nth(4).unwrap_or_else(|| "both".into());
+    let (inline_desk, inline_venue) = match inline.as_str() {
+        "both" => (true, true),
+        "desk" => (true, false),
+        "venue" => (false, true),
+        "none" => (false, false),
+        other => {
+            eprintln!("INLINE must be both, desk, venue or none, not {other:?}");
+            std::process::exit(2);
+        }
+    };
     let warmup = (n / 10).max(100);
     let dir: PathBuf = std::env::temp_dir().join(format!("sor-bench-gw-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -250,7 +263,8 @@ fn main() {
     let port = free_port();
     let config = GatewayConfig::parse(
         &format!(
-            "[gateway]\nport = {port}\ndata_dir = \"{}\"\nmarket = \"unused\"\nengine_spin_us = {spin_us}\n[desks.DESK1]\n{journal_toml}",
+            "[gateway]\nport = {port}\ndata_dir = \"{}\"\nmarket = \"unused\"\nengine_spin_us = {spin_us}\n\
+             inline_desk_requests = {inline_desk}\ninline_venue_events = {inline_venue}\n[desks.DESK1]\n{journal_toml}",
             dir.join("gateway").display()
         ),
         Path::new("."),

@@ -212,8 +212,10 @@ struct GatewayFile {
     inbound_queue: usize,
     #[serde(default)]
     engine_spin_us: u64,
-    #[serde(default = "default_inline_desk_requests")]
+    #[serde(default = "default_inline")]
     inline_desk_requests: bool,
+    #[serde(default = "default_inline")]
+    inline_venue_events: bool,
     #[serde(default = "default_max_queue_wait_ms")]
     max_queue_wait_ms: u64,
     #[serde(default = "default_shutdown_grace_ms")]
@@ -250,7 +252,7 @@ fn default_on_shutdown() -> OnShutdown {
 fn default_inbound_queue() -> usize {
     4096
 }
-fn default_inline_desk_requests() -> bool {
+fn default_inline() -> bool {
     true
 }
 fn default_max_queue_wait_ms() -> u64 {
@@ -307,6 +309,9 @@ pub struct GatewayConfig {
     /// nothing is queued (no hand-off to the engine thread); otherwise it is queued.
     /// Never under group commit (the engine thread's batches share a sync).
     pub inline_desk_requests: bool,
+    /// A FIX venue session's thread handles the venue's report (a fill, a reject, new
+    /// market data) when the engine is free and nothing is queued, the same way.
+    pub inline_venue_events: bool,
     /// Longest the requests already queued may keep a new parent waiting (by the
     /// engine's average time per input); past it new parents are refused as busy.
     pub max_queue_wait_ms: u64,
@@ -451,6 +456,7 @@ impl GatewayConfig {
             inbound_queue: g.inbound_queue,
             engine_spin_us: g.engine_spin_us,
             inline_desk_requests: g.inline_desk_requests,
+            inline_venue_events: g.inline_venue_events,
             max_queue_wait_ms: g.max_queue_wait_ms,
             shutdown_grace_ms: g.shutdown_grace_ms,
             desks,

@@ -240,6 +240,17 @@ pub struct CoreSummary {
     pub fatal: Option<String>,
     /// Parents refused as busy for waiting longer than `max_queue_wait_ms` in the queue.
     pub expired_in_queue: u64,
+    /// Inputs handled on the session thread they arrived on (run to completion).
+    pub inline: InlineCounts,
+}
+
+/// How many inputs the session threads handled themselves, by source.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct InlineCounts {
+    /// Desk requests handled on their desk session's thread.
+    pub desk_requests: u64,
+    /// Venue events handled on their FIX venue session's thread.
+    pub venue_events: u64,
 }
 
 impl CoreSummary {
@@ -251,6 +262,7 @@ impl CoreSummary {
             hops: Hops::new(),
             fatal: Some(why.to_owned()),
             expired_in_queue: 0,
+            inline: InlineCounts::default(),
         }
     }
 }
@@ -339,6 +351,8 @@ pub struct Core<G> {
     max_queue_wait: Option<Duration>,
     /// Parents refused for that.
     expired_in_queue: u64,
+    /// Inputs handled inline so far.
+    inline: InlineCounts,
     /// The live risk gate, whose controls are journaled between inputs and replayed.
     controls: Option<SharedGate>,
     /// The latest liquidity per venue and side not yet handed to the engine (bounded by
@@ -388,6 +402,7 @@ impl<G: PreTradeGate> Core<G> {
             batch: None,
             max_queue_wait: None,
             expired_in_queue: 0,
+            inline: InlineCounts::default(),
             controls: None,
             pending_liquidity: std::collections::BTreeMap::new(),
             prepare_books: false,
@@ -755,21 +770,37 @@ impl<G: PreTradeGate> Core<G> {
             && !self.durable.as_ref().is_some_and(Durable::groups_commits)
     }
 
-    /// Handles one desk request start to finish on the calling thread (a desk
-    /// session's, see [`super::shared::SharedCore`]): the request, the timers due, the
-    /// journal commit and every effect. Returns whether the engine thread must look
-    /// again (a timer now due earlier than it waits for, or a fatal error).
-    pub(super) fn run_inline(&mut self, inbound: Inbound) -> bool {
+    /// Counts an input handled on a session's thread: a venue event, or a desk request.
+    pub(super) fn count_inline(&mut self, venue: bool) {
+        if venue {
+            self.inline.venue_events += 1;
+        } else {
+            self.inline.desk_requests += 1;
+        }
+    }
+
+    /// Handles one input start to finish on the calling thread (a desk or venue
+    /// session's, see [`super::shared::SharedCore`]): `input` (a call to
+    /// [`Core::on_desk`] or [`Core::on_link`]), the timers due, the journal commit and
+    /// every effect, then the route books new snapshots make stale. Returns whether
+    /// the engine thread must look again (a timer now due earlier than it waits for,
+    /// or a fatal error).
+    pub(super) fn run_inline(
+        &mut self,
+        input: impl FnOnce(&mut Self) -> Result<(), String>,
+    ) -> bool {
         let earliest = |core: &Self| core.timers.peek().map(|Reverse(t)| t.at);
         let before = earliest(self);
-        let step = self
-            .on_desk(inbound)
+        let step = input(self)
             .and_then(|()| self.fire_timers())
             .and_then(|()| self.flush())
             .and_then(|()| match &mut self.durable {
                 Some(d) => d.commit().map_err(|e| e.to_string()),
                 None => Ok(()),
             });
+        if std::mem::take(&mut self.prepare_books) {
+            self.engine.prepare(&self.pending_liquidity);
+        }
         self.end_batch(step);
         let after = earliest(self);
         self.fatal.is_some() || after.is_some_and(|a| before.is_none_or(|b| a < b))
@@ -787,6 +818,12 @@ impl<G: PreTradeGate> Core<G> {
             tracing::error!("engine stopped: {e}");
             self.fatal.get_or_insert(e);
         }
+    }
+
+    /// The engine, for the serve module's tests.
+    #[cfg(test)]
+    pub(super) fn engine(&self) -> &Engine<G> {
+        &self.engine
     }
 
     /// Whether the engine is done: a fatal error, or stopping with every parent ended
@@ -861,6 +898,7 @@ impl<G: PreTradeGate> Core<G> {
             hops: self.hops,
             fatal: self.fatal,
             expired_in_queue: self.expired_in_queue,
+            inline: self.inline,
         }
     }
 

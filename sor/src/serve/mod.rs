@@ -22,7 +22,7 @@ pub use config::{
     ChainConnect, ConfigError, FixConnect, GatewayConfig, OnShutdown, RfqConnect, RiskSetup,
     VenueConnect,
 };
-pub use core::{Control, CoreSummary, Hops, Inbound};
+pub use core::{Control, CoreSummary, Hops, Inbound, InlineCounts};
 
 use crate::clock::SystemClock;
 use crate::engine::Engine;
@@ -47,7 +47,7 @@ use venues::rfq::{
     ApiKey, DealerConfig, DealerServer, DealerSimConfig, LatencyModel, RfqLink, RfqLinkConfig,
 };
 use venues::sim::{BookConfig, PoolConfig, RfqConfig};
-use venues::{LinkEvent, LinkSink, Nanos, VenueLink};
+use venues::{InlineEvents, InlineSlot, LinkEvent, LinkSink, Nanos, VenueLink};
 
 /// Bound of the venues → engine queue (adapters block when it is full).
 const LINK_QUEUE: usize = 65_536;
@@ -143,6 +143,22 @@ impl DeskHandler for DeskSide {
     }
 }
 
+/// The venue sessions' side of the engine: a FIX venue's event is handled on the
+/// session's thread when the engine is free (see [`shared::SharedCore::try_inline_link`]).
+struct VenueSide {
+    /// Weak: the links that hold this are owned by the engine.
+    core: std::sync::Weak<shared::SharedCore<AnyGate>>,
+}
+
+impl InlineEvents for VenueSide {
+    fn try_handle(&self, event: LinkEvent) -> Option<LinkEvent> {
+        match self.core.upgrade() {
+            Some(core) => core.try_inline_link(event),
+            None => Some(event),
+        }
+    }
+}
+
 /// How long `--sim` waits for a FIX venue session to log on before going on without it.
 const FIX_LOGON_WAIT: Duration = Duration::from_secs(5);
 
@@ -155,6 +171,7 @@ fn start_fix_book(
     seed: u64,
     run_prefix: &str,
     sink: LinkSink,
+    inline: &InlineSlot,
 ) -> Result<(ExchangeSim, FixBookLink), ServeError> {
     let venue = book.id.clone();
     let comp_id: String = venue
@@ -223,6 +240,7 @@ fn start_fix_book(
             reconnect_secs: 1,
         },
         sink,
+        inline.clone(),
     )?;
     let deadline = Instant::now() + FIX_LOGON_WAIT;
     while !link.is_up() && Instant::now() < deadline {
@@ -383,6 +401,7 @@ fn connect_venue(
     runtime: &tokio::runtime::Runtime,
     run_prefix: &str,
     sink: LinkSink,
+    inline: &InlineSlot,
 ) -> Result<Box<dyn VenueLink>, ServeError> {
     let venue = market.id().clone();
     let err = |field: &str, e: String| ServeError::Config(format!("venues.{venue}.{field}: {e}"));
@@ -403,6 +422,7 @@ fn connect_venue(
                 reconnect_secs: fix.reconnect_secs,
             },
             sink,
+            inline.clone(),
         )
         .map_err(|e| err("fix", e.to_string()))?;
         return Ok(Box::new(link));
@@ -506,6 +526,9 @@ impl Gateway {
     pub fn start(config: &GatewayConfig, market: Scenario, sim: bool) -> Result<Self, ServeError> {
         let clock = SystemClock::unix();
         let (link_tx, link_rx) = bounded::<LinkEvent>(LINK_QUEUE);
+        // Set once the engine exists: FIX venue sessions then hand it their events
+        // directly when it is free (run to completion).
+        let venue_inline = InlineSlot::default();
         let mut links: Vec<Box<dyn VenueLink>> = Vec::new();
         let mut link_threads = Vec::new();
         let Scenario {
@@ -574,6 +597,7 @@ impl Gateway {
                     &runtime,
                     &run_prefix,
                     link_tx.clone(),
+                    &venue_inline,
                 )?);
                 continue;
             }
@@ -586,8 +610,15 @@ impl Gateway {
             if let Some(book) = v.sim.book_config() {
                 // A book venue is served by the FIX exchange simulator and reached
                 // through the real FIX adapter, exactly as a production exchange.
-                let (exchange, link) =
-                    start_fix_book(config, book, v.one_way, seed, &run_prefix, link_tx.clone())?;
+                let (exchange, link) = start_fix_book(
+                    config,
+                    book,
+                    v.one_way,
+                    seed,
+                    &run_prefix,
+                    link_tx.clone(),
+                    &venue_inline,
+                )?;
                 exchanges.push(exchange);
                 links.push(Box::new(link));
                 continue;
@@ -712,6 +743,11 @@ impl Gateway {
             Err(_) => return Err(ServeError::EnginePanicked),
         };
         let inline = config.inline_desk_requests;
+        if config.inline_venue_events {
+            venue_inline.set(Box::new(VenueSide {
+                core: Arc::downgrade(&shared),
+            }));
+        }
         // Risk officers' controls start once the replay is done: each then lands between
         // two live inputs, where the journal records it.
         if let (Some(live), Some(setup)) = (risk_live.as_mut(), &config.risk)
@@ -917,6 +953,11 @@ pub fn serve_until_signal(
             open.join(" ")
         ),
     }
+    let inline = summary.core.inline;
+    eprintln!(
+        "sor: handled on their session's thread: {} desk requests, {} venue events",
+        inline.desk_requests, inline.venue_events
+    );
     eprintln!("{}", summary.core.hops.summary());
     Ok(summary)
 }

@@ -61,13 +61,39 @@ impl<G: PreTradeGate> SharedCore<G> {
         if !queue.is_empty() {
             return Some(inbound);
         }
+        self.try_run(inbound, |core, inbound| {
+            core.count_inline(false);
+            core.on_desk(inbound)
+        })
+    }
+
+    /// Handles a venue's `event` on the calling thread (the venue session's) if the
+    /// engine is free, and returns `None`; otherwise hands it back, to be queued. The
+    /// caller asks only when none of the venue's earlier events is still queued (see
+    /// [`venues::InlineEvents`]): the engine thread takes queued events only under the
+    /// lock, so any it took are fully handled once the lock is ours.
+    pub fn try_inline_link(&self, event: LinkEvent) -> Option<LinkEvent> {
+        self.try_run(event, |core, event| {
+            core.count_inline(true);
+            core.on_link(event)
+        })
+    }
+
+    /// Runs `step` on `input`, start to finish, if the engine's lock is free and the
+    /// engine takes inline work; otherwise gives `input` back. Never waits: callers
+    /// are QuickFIX callbacks holding their session's lock.
+    fn try_run<T>(
+        &self,
+        input: T,
+        step: impl FnOnce(&mut Core<G>, T) -> Result<(), String>,
+    ) -> Option<T> {
         let Some(mut slot) = self.slot.try_lock() else {
-            return Some(inbound);
+            return Some(input);
         };
         let Some(core) = slot.as_mut().filter(|c| c.takes_inline()) else {
-            return Some(inbound);
+            return Some(input);
         };
-        if core.run_inline(inbound) {
+        if core.run_inline(|core| step(core, input)) {
             // Full: a wake-up is already pending.
             let _ = self.wake.try_send(());
         }
@@ -232,9 +258,12 @@ depth = { mid = "1.00000", half_spread = "0.00005", tick = "0.00001", levels = 5
         shared_with(None)
     }
 
-    /// A core journaling under `fsync`, in a fresh directory.
-    fn journaled(fsync: FsyncPolicy) -> SharedCore<MinimalGate> {
-        let dir = std::env::temp_dir().join(format!("sor-shared-{}-{fsync:?}", std::process::id()));
+    /// A core journaling under `fsync`, in a fresh directory named for `test`.
+    fn journaled(test: &str, fsync: FsyncPolicy) -> SharedCore<MinimalGate> {
+        let dir = std::env::temp_dir().join(format!(
+            "sor-shared-{}-{test}-{fsync:?}",
+            std::process::id()
+        ));
         let _ = std::fs::remove_dir_all(&dir);
         let settings = JournalSettings {
             dir,
@@ -330,6 +359,115 @@ depth = { mid = "1.00000", half_spread = "0.00005", tick = "0.00001", levels = 5
         );
     }
 
+    fn sweep(id: &str, qty: i64) -> Inbound {
+        let Inbound::New { parent, arrival } = twap(id) else {
+            unreachable!("twap() makes a new parent")
+        };
+        Inbound::New {
+            parent: NewParent {
+                qty: Decimal::from(qty),
+                strategy: Strategy::Sweep,
+                ..parent
+            },
+            arrival,
+        }
+    }
+
+    /// The bids of book-x: one level of 1,000,000 at 0.99995.
+    fn bids() -> LinkEvent {
+        LinkEvent::Liquidity(venues::Liquidity {
+            venue: VenueId("book-x".into()),
+            kind: venues::VenueKind::Book,
+            instrument: "USDC/USD".into(),
+            side: Side::Sell,
+            shape: venues::CurveShape::Steps(vec![venues::Level {
+                px: Decimal::new(99_995, 5),
+                qty: Decimal::from(1_000_000),
+            }]),
+            fee_bps: Decimal::TWO,
+            fixed_cost: Decimal::ZERO,
+            fixed_cost_asset: "USD".into(),
+        })
+    }
+
+    fn fill(client_id: &str, qty: i64, exec_id: &str) -> LinkEvent {
+        LinkEvent::Report {
+            venue: VenueId("book-x".into()),
+            client_id: client_id.into(),
+            report: venues::VenueReport::Fill {
+                qty: Decimal::from(qty),
+                px: Decimal::new(99_995, 5),
+                fee: Decimal::ZERO,
+                exec_id: exec_id.into(),
+            },
+        }
+    }
+
+    #[test]
+    fn a_venue_event_runs_inline_when_the_engine_is_free_and_goes_back_when_it_is_not() {
+        let shared = shared();
+        let (tx, _rx) = bounded::<Inbound>(4);
+        // Market data handled on the venue's thread: the sweep after it routes on it.
+        assert!(shared.try_inline_link(bids()).is_none(), "free");
+        assert!(shared.try_inline(sweep("s-1", 100_000), &tx).is_none());
+        let child = {
+            let slot = shared.slot.lock();
+            let children = slot.as_ref().unwrap().engine().children();
+            assert_eq!(children.len(), 1, "the sweep sent one child");
+            children.keys().next().unwrap().0.clone()
+        };
+
+        // The engine thread is busy: the fill goes back to be queued, nothing applied.
+        let busy = shared.slot.lock();
+        let back = shared.try_inline_link(fill(&child, 40_000, "x-1"));
+        assert_eq!(back, Some(fill(&child, 40_000, "x-1")), "engine busy");
+        drop(busy);
+
+        // Free: applied on the calling thread, in order.
+        assert!(
+            shared
+                .try_inline_link(fill(&child, 40_000, "x-1"))
+                .is_none()
+        );
+        assert!(
+            shared
+                .try_inline_link(fill(&child, 60_000, "x-2"))
+                .is_none()
+        );
+        {
+            let slot = shared.slot.lock();
+            let engine = slot.as_ref().unwrap().engine();
+            let parent = engine.parents().values().next().unwrap();
+            assert_eq!(parent.order.filled(), Decimal::from(100_000));
+            assert_eq!(parent.order.status(), crate::domain::ParentStatus::Filled);
+        }
+
+        // Stopping: venue events are left to the engine thread.
+        shared
+            .slot
+            .lock()
+            .as_mut()
+            .unwrap()
+            .on_control(Control::Shutdown {
+                cancel_open: false,
+                grace: Duration::from_secs(1),
+            })
+            .unwrap();
+        assert!(shared.try_inline_link(bids()).is_some(), "stopping");
+    }
+
+    #[test]
+    fn under_group_commit_venue_events_are_left_to_the_engine_thread() {
+        let group = journaled(
+            "venue",
+            FsyncPolicy::Group {
+                max_delay: Duration::from_millis(2),
+                max_records: 64,
+            },
+        );
+        assert!(group.try_inline_link(bids()).is_some());
+    }
+
     #[test]
     fn requests_left_in_the_queue_at_the_stop_are_answered_and_the_queue_closes() {
         let shared = Arc::new(shared());
@@ -400,12 +538,15 @@ depth = { mid = "1.00000", half_spread = "0.00005", tick = "0.00001", levels = 5
     #[test]
     fn under_group_commit_requests_are_left_to_the_engine_threads_batches() {
         let (tx, _rx) = bounded::<Inbound>(4);
-        let group = journaled(FsyncPolicy::Group {
-            max_delay: Duration::from_millis(2),
-            max_records: 64,
-        });
+        let group = journaled(
+            "desk",
+            FsyncPolicy::Group {
+                max_delay: Duration::from_millis(2),
+                max_records: 64,
+            },
+        );
         assert!(group.try_inline(status("a"), &tx).is_some());
-        let each = journaled(FsyncPolicy::EachRecord);
+        let each = journaled("desk", FsyncPolicy::EachRecord);
         assert!(each.try_inline(status("a"), &tx).is_none());
     }
 

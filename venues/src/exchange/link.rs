@@ -12,8 +12,8 @@
 
 use super::reconcile::{Reconciler, ReportFields};
 use crate::{
-    CurveShape, Known, Level, LinkError, LinkEvent, LinkSink, Liquidity, Side, VenueId, VenueKind,
-    VenueLink, VenueOrder, VenueReport,
+    CurveShape, InlineSlot, Known, Level, LinkError, LinkEvent, LinkSink, Liquidity, Side, VenueId,
+    VenueKind, VenueLink, VenueOrder, VenueReport,
 };
 use fix::present::Fields;
 use fix::session::{EndpointConfig, Role, SessionError, SessionHost};
@@ -70,15 +70,21 @@ struct LinkApp {
 /// not fit waits, in order, in a backlog a forwarder thread feeds to the engine as it
 /// drains. Book snapshots supersede each other, so while a backlog exists only the
 /// latest per side is kept.
+///
+/// When nothing is queued at all, the event is first offered to the engine itself
+/// ([`InlineSlot`]): if the engine is free it is handled on this thread, start to
+/// finish (run to completion), with no wake-up of the engine's thread. The engine is
+/// only ever tried, never waited for, so the rule above still holds.
 struct Relay {
     sink: LinkSink,
+    inline: InlineSlot,
     backlog: crossbeam_channel::Sender<LinkEvent>,
     pending: Arc<std::sync::atomic::AtomicUsize>,
     latest: Arc<parking_lot::Mutex<Vec<Liquidity>>>,
 }
 
 impl Relay {
-    fn start(sink: LinkSink, venue: &VenueId) -> std::io::Result<Self> {
+    fn start(sink: LinkSink, inline: InlineSlot, venue: &VenueId) -> std::io::Result<Self> {
         let (backlog, rx) = crossbeam_channel::unbounded::<LinkEvent>();
         let pending = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let latest = Arc::new(parking_lot::Mutex::new(Vec::<Liquidity>::new()));
@@ -110,15 +116,28 @@ impl Relay {
             })?;
         Ok(Self {
             sink,
+            inline,
             backlog,
             pending,
             latest,
         })
     }
 
-    /// Queues an event for the engine, in order, without waiting.
+    /// Hands an event to the engine, in order, without waiting: at once if the engine
+    /// is free and nothing is queued ahead, else through its queue.
     fn emit(&self, event: LinkEvent) {
         if self.pending.load(Ordering::Acquire) == 0 {
+            // Nothing of this venue's is in the backlog or the engine's queue (only
+            // this thread adds to either while the backlog is empty): handling the
+            // event now keeps the venue's order.
+            let event = if self.sink.is_empty() {
+                match self.inline.try_handle(event) {
+                    None => return,
+                    Some(event) => event,
+                }
+            } else {
+                event
+            };
             match self.sink.try_send(event) {
                 Ok(()) => {}
                 Err(crossbeam_channel::TrySendError::Full(event)) => self.to_backlog(event),
@@ -160,7 +179,14 @@ pub struct FixBookLink {
 impl FixBookLink {
     /// Starts the initiator; it connects, logs on and subscribes in the background,
     /// reporting [`LinkEvent::Connection`] as it goes.
-    pub fn start(config: FixBookConfig, sink: LinkSink) -> Result<Self, SessionError> {
+    ///
+    /// Its events go to `sink`, or to the handler `inline` holds (once set) when the
+    /// engine can take them on the session's thread.
+    pub fn start(
+        config: FixBookConfig,
+        sink: LinkSink,
+        inline: InlineSlot,
+    ) -> Result<Self, SessionError> {
         let up = Arc::new(AtomicBool::new(false));
         let endpoint = EndpointConfig {
             name: format!("venue {}", config.venue),
@@ -176,10 +202,11 @@ impl FixBookLink {
             threaded: true,
             persist_messages: true,
         };
-        let relay = Relay::start(sink, &config.venue).map_err(|source| SessionError::DataDir {
-            path: PathBuf::from("<relay thread>"),
-            source,
-        })?;
+        let relay =
+            Relay::start(sink, inline, &config.venue).map_err(|source| SessionError::DataDir {
+                path: PathBuf::from("<relay thread>"),
+                source,
+            })?;
         let reconciler = Arc::new(parking_lot::Mutex::new(Reconciler::new(
             config.taker_fee_bps,
         )));
@@ -537,5 +564,70 @@ impl ApplicationCallback for LinkApp {
             _ => return Err(MsgFromAppError::UnsupportedMessageType),
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::InlineEvents;
+
+    /// An engine stand-in: takes events while `free`, and keeps what it took.
+    struct Engine {
+        free: AtomicBool,
+        took: parking_lot::Mutex<Vec<LinkEvent>>,
+    }
+
+    struct Handler(Arc<Engine>);
+
+    impl InlineEvents for Handler {
+        fn try_handle(&self, event: LinkEvent) -> Option<LinkEvent> {
+            if !self.0.free.load(Ordering::Acquire) {
+                return Some(event);
+            }
+            self.0.took.lock().push(event);
+            None
+        }
+    }
+
+    fn up(n: usize) -> LinkEvent {
+        LinkEvent::Connection {
+            venue: VenueId("book-x".into()),
+            up: true,
+            reason: format!("event {n}"),
+        }
+    }
+
+    #[test]
+    fn an_event_goes_to_the_engine_directly_only_when_nothing_is_queued_ahead_of_it() {
+        let (sink, queue) = crossbeam_channel::bounded(8);
+        let engine = Arc::new(Engine {
+            free: AtomicBool::new(true),
+            took: parking_lot::Mutex::new(Vec::new()),
+        });
+        let slot = InlineSlot::default();
+        let relay = Relay::start(sink, slot.clone(), &VenueId("book-x".into())).unwrap();
+
+        // No handler yet: queued.
+        relay.emit(up(0));
+        assert_eq!(queue.try_recv().unwrap(), up(0));
+
+        assert!(slot.set(Box::new(Handler(engine.clone()))));
+        relay.emit(up(1));
+        assert!(queue.is_empty(), "taken on this thread");
+
+        // The engine is busy: queued, and what follows goes behind it, not around.
+        engine.free.store(false, Ordering::Release);
+        relay.emit(up(2));
+        engine.free.store(true, Ordering::Release);
+        relay.emit(up(3));
+        assert_eq!(queue.try_recv().unwrap(), up(2));
+        assert_eq!(queue.try_recv().unwrap(), up(3));
+        assert_eq!(*engine.took.lock(), vec![up(1)]);
+
+        // Queue empty again: direct once more.
+        relay.emit(up(4));
+        assert_eq!(*engine.took.lock(), vec![up(1), up(4)]);
     }
 }
