@@ -441,19 +441,6 @@ depth = { mid = "1.00000", half_spread = "0.00005", tick = "0.00001", levels = 5
             assert_eq!(parent.order.filled(), Decimal::from(100_000));
             assert_eq!(parent.order.status(), crate::domain::ParentStatus::Filled);
         }
-
-        // Stopping: venue events are left to the engine thread.
-        shared
-            .slot
-            .lock()
-            .as_mut()
-            .unwrap()
-            .on_control(Control::Shutdown {
-                cancel_open: false,
-                grace: Duration::from_secs(1),
-            })
-            .unwrap();
-        assert!(shared.try_inline_link(bids()).is_some(), "stopping");
     }
 
     #[test]
@@ -565,6 +552,7 @@ depth = { mid = "1.00000", half_spread = "0.00005", tick = "0.00001", levels = 5
             })
             .unwrap();
         assert!(shared.try_inline(status("a"), &tx).is_some());
+        assert!(shared.try_inline_link(bids()).is_some(), "venue events too");
     }
 
     #[test]
