@@ -750,11 +750,6 @@ impl<G: PreTradeGate> Core<G> {
                 Some(d) => d.commit_if_due(Instant::now()).map_err(|e| e.to_string()),
                 None => Ok(()),
             });
-        // Off the next parent's path (it may run on a desk session's thread): the
-        // route books the new snapshots will need.
-        if std::mem::take(&mut self.prepare_books) {
-            self.engine.prepare(&self.pending_liquidity);
-        }
         self.end_batch(step);
     }
 
@@ -782,7 +777,7 @@ impl<G: PreTradeGate> Core<G> {
     /// Handles one input start to finish on the calling thread (a desk or venue
     /// session's, see [`super::shared::SharedCore`]): `input` (a call to
     /// [`Core::on_desk`] or [`Core::on_link`]), the timers due, the journal commit and
-    /// every effect, then the route books new snapshots make stale. Returns whether
+    /// every effect, then the end of the batch ([`Core::end_batch`]). Returns whether
     /// the engine thread must look again (a timer now due earlier than it waits for,
     /// or a fatal error).
     pub(super) fn run_inline(
@@ -798,16 +793,18 @@ impl<G: PreTradeGate> Core<G> {
                 Some(d) => d.commit().map_err(|e| e.to_string()),
                 None => Ok(()),
             });
-        if std::mem::take(&mut self.prepare_books) {
-            self.engine.prepare(&self.pending_liquidity);
-        }
         self.end_batch(step);
         let after = earliest(self);
         self.fatal.is_some() || after.is_some_and(|a| before.is_none_or(|b| a < b))
     }
 
-    /// Tells the admission the batch's time, and keeps a step's fatal error.
+    /// Ends a batch, on whichever thread ran it: builds the route books new snapshots
+    /// make stale (off the next parent's path), tells the admission the batch's time,
+    /// and keeps a step's fatal error.
     fn end_batch(&mut self, step: Result<(), String>) {
+        if std::mem::take(&mut self.prepare_books) {
+            self.engine.prepare(&self.pending_liquidity);
+        }
         self.samples.write_into(&mut self.hops);
         if let Some((started, inputs)) = self.batch.take()
             && let Some(service) = &self.service
