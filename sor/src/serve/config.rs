@@ -492,6 +492,7 @@ password_hash = "sha256$s$8d969eef6ecad3c29a3a629280e686cf0c3f5d5a86aff3ca12020c
         assert_eq!(c.market, Path::new("/etc/sor/market.toml"));
         assert_eq!(c.data_dir, Path::new("sor-data"));
         assert_eq!(c.on_shutdown, OnShutdown::Cancel);
+        assert!(c.inline_desk_requests && c.inline_venue_events);
         assert_eq!(c.desks.comp_ids(), vec!["DESK1", "DESK2"]);
         assert!(c.desks.check("DESK1", None, None).is_ok());
         assert!(c.desks.check("DESK2", None, None).is_err());
@@ -555,6 +556,10 @@ password_hash = "sha256$s$8d969eef6ecad3c29a3a629280e686cf0c3f5d5a86aff3ca12020c
             (
                 "[gateway]\nmarket = \"m\"\nmax_queue_wait_ms = 0\n[desks.D]\n",
                 "gateway.max_queue_wait_ms",
+            ),
+            (
+                "[gateway]\nmarket = \"m\"\ninline_venue_events = \"yes\"\n[desks.D]\n",
+                "gateway.inline_venue_events",
             ),
             (
                 "[gateway]\nmarket = \"m\"\ncolour = 1\n[desks.D]\n",
