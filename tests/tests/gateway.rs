@@ -258,7 +258,7 @@ fn a_parent_filled_by_venue_events_handled_on_their_session_threads_adds_up() {
         &[],
         &[("MaxClip", "250000"), ("Venues", "book-x,book-y")],
     );
-    let (mut cum, mut fills) = (Decimal::ZERO, 0);
+    let (mut cum, mut fills) = (Decimal::ZERO, 0u64);
     loop {
         let r = desk.next_app(WAIT, report_for("p-2")).expect("a report");
         if r.get(39) != Some("C") {
@@ -296,6 +296,13 @@ fn a_parent_filled_by_venue_events_handled_on_their_session_threads_adds_up() {
         summary.core.inline.venue_events > 0,
         "{:?}",
         summary.core.inline
+    );
+    // Every report the desk read (its ack and each fill at least) was timed from
+    // queued to written.
+    assert!(
+        summary.desk_report_out.len() > fills,
+        "{} reports timed for {fills} fills",
+        summary.desk_report_out.len()
     );
 }
 

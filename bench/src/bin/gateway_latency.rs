@@ -340,6 +340,13 @@ fn main() {
     println!(
         "{}",
         line(
+            "gateway: desk report queued → written by QuickFIX",
+            &summary.desk_report_out
+        )
+    );
+    println!(
+        "{}",
+        line(
             &format!("gateway: journal commit (fsync = {journal})"),
             &hops.journal_commit
         )

@@ -139,16 +139,7 @@ impl Hops {
 
     /// One line per hop: count, p50, p99, p99.9 and max in µs.
     pub fn summary(&self) -> String {
-        let line = |name: &str, h: &Histogram<u64>| {
-            format!(
-                "{name:<22} n={:<8} p50={:>9.1}µs p99={:>9.1}µs p99.9={:>9.1}µs max={:>9.1}µs",
-                h.len(),
-                h.value_at_quantile(0.5) as f64 / 1e3,
-                h.value_at_quantile(0.99) as f64 / 1e3,
-                h.value_at_quantile(0.999) as f64 / 1e3,
-                h.max() as f64 / 1e3
-            )
-        };
+        let line = hop_line;
         [
             line("queue wait", &self.queue_wait),
             line("engine decision", &self.decision),
@@ -162,6 +153,18 @@ impl Hops {
         ]
         .join("\n")
     }
+}
+
+/// One hop's line of a summary: `name`, count, p50, p99, p99.9 and max of `h` (ns) in µs.
+pub(crate) fn hop_line(name: &str, h: &Histogram<u64>) -> String {
+    format!(
+        "{name:<22} n={:<8} p50={:>9.1}µs p99={:>9.1}µs p99.9={:>9.1}µs max={:>9.1}µs",
+        h.len(),
+        h.value_at_quantile(0.5) as f64 / 1e3,
+        h.value_at_quantile(0.99) as f64 / 1e3,
+        h.value_at_quantile(0.999) as f64 / 1e3,
+        h.max() as f64 / 1e3
+    )
 }
 
 /// One of the [`Hops`].

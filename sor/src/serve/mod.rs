@@ -33,6 +33,7 @@ use crossbeam_channel::{Sender, bounded};
 use durable::{Durable, Entry, Recovery};
 use fix::desk::{
     DEFAULT_OUTBOX_CAPACITY, DeskApp, DeskHandler, DeskOutbox, DeskRequest, ExecIds, Refusal,
+    WriterStats,
 };
 use fix::session::{EndpointConfig, Role, SessionError, SessionHost};
 use risk::{Gate, MinimalGate};
@@ -511,6 +512,9 @@ pub struct StopSummary {
     pub core: CoreSummary,
     /// The policy applied to open parents.
     pub on_shutdown: OnShutdown,
+    /// Every desk's reports, from queued by the engine to written by QuickFIX (the
+    /// desk writer's wake-up, the build and the socket write), in nanoseconds.
+    pub desk_report_out: hdrhistogram::Histogram<u64>,
 }
 
 impl Gateway {
@@ -864,12 +868,18 @@ impl Gateway {
         if let Some(acceptor) = self.acceptor.take() {
             acceptor.stop();
         }
+        let mut desk_report_out = WriterStats::default().queued_to_written;
         if let Some(outbox) = self.outbox.take().and_then(Arc::into_inner) {
-            outbox.close();
+            for (desk, stats) in outbox.close() {
+                if let Err(e) = desk_report_out.add(&stats.queued_to_written) {
+                    tracing::warn!(%desk, "desk report latency not merged: {e}");
+                }
+            }
         }
         Ok(StopSummary {
             core,
             on_shutdown: self.on_shutdown,
+            desk_report_out,
         })
     }
 }
@@ -959,5 +969,9 @@ pub fn serve_until_signal(
         inline.desk_requests, inline.venue_events
     );
     eprintln!("{}", summary.core.hops.summary());
+    eprintln!(
+        "{}",
+        core::hop_line("desk report written", &summary.desk_report_out)
+    );
     Ok(summary)
 }
