@@ -11,12 +11,13 @@
 //! The gateway's own hops (parent received → first child handed to the venue
 //! session, engine decision, report send) come from its histograms.
 //!
-//! Run: `cargo run --release -p bench --bin gateway-latency -- [ITERATIONS] [JOURNAL] [SPIN_US] [INLINE]`
+//! Run: `cargo run --release -p bench --bin gateway-latency -- [ITERATIONS] [JOURNAL] [SPIN_US] [INLINE] [WRITER_SPIN_US]`
 //! where JOURNAL is the gateway's `[journal] fsync` (`group`, the default, `each` or
 //! `none`) or `off` (no journal at all), SPIN_US the gateway's `engine_spin_us`
 //! (default 0), and INLINE which session threads may run the engine themselves
 //! (`[gateway] inline_desk_requests` / `inline_venue_events`): `both` (the default),
-//! `desk`, `venue` or `none`.
+//! `desk`, `venue` or `none`, and WRITER_SPIN_US the gateway's `desk_writer_spin_us`
+//! (default 0).
 
 use fix::client::DeskClient;
 use fix::session::{EndpointConfig, Role, SessionHost};
@@ -233,6 +234,10 @@ fn main() {
             std::process::exit(2);
         }
     };
+    let writer_spin_us: u64 = std::env::args()
+        .nth(5)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(0);
     let warmup = (n / 10).max(100);
     let dir: PathBuf = std::env::temp_dir().join(format!("sor-bench-gw-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -263,7 +268,7 @@ fn main() {
     let port = free_port();
     let config = GatewayConfig::parse(
         &format!(
-            "[gateway]\nport = {port}\ndata_dir = \"{}\"\nmarket = \"unused\"\nengine_spin_us = {spin_us}\n\
+            "[gateway]\nport = {port}\ndata_dir = \"{}\"\nmarket = \"unused\"\nengine_spin_us = {spin_us}\ndesk_writer_spin_us = {writer_spin_us}\n\
              inline_desk_requests = {inline_desk}\ninline_venue_events = {inline_venue}\n[desks.DESK1]\n{journal_toml}",
             dir.join("gateway").display()
         ),

@@ -212,6 +212,8 @@ struct GatewayFile {
     inbound_queue: usize,
     #[serde(default)]
     engine_spin_us: u64,
+    #[serde(default)]
+    desk_writer_spin_us: u64,
     #[serde(default = "default_inline")]
     inline_desk_requests: bool,
     #[serde(default = "default_inline")]
@@ -305,6 +307,10 @@ pub struct GatewayConfig {
     /// How long the engine thread polls for input after each batch before it parks
     /// (0: park at once). Spinning trades a core's time for the wake-up latency.
     pub engine_spin_us: u64,
+    /// How long each desk's writer thread polls for the next report before it parks
+    /// (0: park at once). Spinning trades a core's time for the writer's wake-up on
+    /// the desk's next report.
+    pub desk_writer_spin_us: u64,
     /// A desk session's thread handles its own request when the engine is free and
     /// nothing is queued (no hand-off to the engine thread); otherwise it is queued.
     /// Never under group commit (the engine thread's batches share a sync).
@@ -378,6 +384,11 @@ impl GatewayConfig {
         if g.engine_spin_us > 10_000 {
             return Err(ConfigError(
                 "gateway.engine_spin_us: must be at most 10000 (10 ms)".into(),
+            ));
+        }
+        if g.desk_writer_spin_us > 10_000 {
+            return Err(ConfigError(
+                "gateway.desk_writer_spin_us: must be at most 10000 (10 ms)".into(),
             ));
         }
         if g.shutdown_grace_ms > 60_000 {
@@ -455,6 +466,7 @@ impl GatewayConfig {
             on_shutdown: g.on_shutdown,
             inbound_queue: g.inbound_queue,
             engine_spin_us: g.engine_spin_us,
+            desk_writer_spin_us: g.desk_writer_spin_us,
             inline_desk_requests: g.inline_desk_requests,
             inline_venue_events: g.inline_venue_events,
             max_queue_wait_ms: g.max_queue_wait_ms,
@@ -493,6 +505,7 @@ password_hash = "sha256$s$8d969eef6ecad3c29a3a629280e686cf0c3f5d5a86aff3ca12020c
         assert_eq!(c.data_dir, Path::new("sor-data"));
         assert_eq!(c.on_shutdown, OnShutdown::Cancel);
         assert!(c.inline_desk_requests && c.inline_venue_events);
+        assert_eq!((c.engine_spin_us, c.desk_writer_spin_us), (0, 0));
         assert_eq!(c.desks.comp_ids(), vec!["DESK1", "DESK2"]);
         assert!(c.desks.check("DESK1", None, None).is_ok());
         assert!(c.desks.check("DESK2", None, None).is_err());
@@ -552,6 +565,10 @@ password_hash = "sha256$s$8d969eef6ecad3c29a3a629280e686cf0c3f5d5a86aff3ca12020c
             (
                 "[gateway]\nmarket = \"m\"\nengine_spin_us = 20000\n[desks.D]\n",
                 "gateway.engine_spin_us",
+            ),
+            (
+                "[gateway]\nmarket = \"m\"\ndesk_writer_spin_us = 10001\n[desks.D]\n",
+                "gateway.desk_writer_spin_us",
             ),
             (
                 "[gateway]\nmarket = \"m\"\nmax_queue_wait_ms = 0\n[desks.D]\n",

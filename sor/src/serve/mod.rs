@@ -694,6 +694,7 @@ impl Gateway {
                 &config.comp_id,
                 config.desks.comp_ids().iter().map(String::as_str),
                 DEFAULT_OUTBOX_CAPACITY,
+                Duration::from_micros(config.desk_writer_spin_us),
             )
             .map_err(|e| ServeError::Config(e.to_string()))?,
         );

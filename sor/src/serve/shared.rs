@@ -277,7 +277,7 @@ depth = { mid = "1.00000", half_spread = "0.00005", tick = "0.00001", levels = 5
     fn shared_with(durable: Option<Durable>) -> SharedCore<MinimalGate> {
         let market = Scenario::parse_market(MARKET).unwrap();
         let engine = Engine::new(market.engine, MinimalGate::new(market.risk));
-        let outbox = DeskOutbox::start("SOR-TEST", ["DESK1"], 16).unwrap();
+        let outbox = DeskOutbox::start("SOR-TEST", ["DESK1"], 16, Duration::ZERO).unwrap();
         let link: Box<dyn VenueLink> = Box::new(Silent(VenueId("book-x".into())));
         let core = Core::new(
             engine,
