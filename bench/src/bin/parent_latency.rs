@@ -7,7 +7,11 @@
 //! gateway's engine thread does when the snapshots arrive); built ahead, with the
 //! caches evicted before each parent.
 //!
-//! `cargo run --release -p bench --bin parent-latency [PARENTS]`
+//! `cargo run --release -p bench --bin parent-latency [PARENTS] [RUN]`, RUN one of
+//! `all` (the default), `rebuilt`, `ahead` or `cold` (one run only, for a profiler:
+//! `valgrind --tool=callgrind --toggle-collect='*Engine*handle*'` then counts the
+//! instructions of the engine's steps alone). Beside the times it prints the heap
+//! allocations each step made (run `ahead`), counted by a wrapping global allocator.
 //!
 //! Set beside the gateway-latency bench's "engine step of a new parent" row, the gap is
 //! what the live gateway adds: cold caches after a thread wakes, another thread on the
@@ -19,10 +23,15 @@ use sor::domain::Strategy;
 use sor::engine::{Command, Engine, Event, NewParent};
 use sor::gate::AnyGate;
 use sor::scenario::Scenario;
+use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 use std::hint::black_box;
 use std::process::ExitCode;
 use std::time::Instant;
 use venues::{CurveShape, Level, Liquidity, Side, VenueId, VenueKind, VenueReport};
+
+/// Counts every heap allocation, so each step's allocations can be reported beside its time.
+#[global_allocator]
+static GLOBAL: &StatsAlloc<std::alloc::System> = &INSTRUMENTED_SYSTEM;
 
 /// One side of the bench market's book: 20 levels a tick apart, `shift` ticks off.
 fn snapshot(side: Side, shift: i64) -> Liquidity {
@@ -91,6 +100,10 @@ struct Run {
     liquidity: Histogram<u64>,
     new_parent: Histogram<u64>,
     fill: Histogram<u64>,
+    /// Heap allocations (plus reallocations) per new-parent step.
+    new_parent_allocs: Histogram<u64>,
+    /// Heap allocations (plus reallocations) per fill step.
+    fill_allocs: Histogram<u64>,
     kept: usize,
 }
 
@@ -103,6 +116,8 @@ fn run(mode: Mode, parents: u64) -> Result<Run, String> {
         liquidity: hist(),
         new_parent: hist(),
         fill: hist(),
+        new_parent_allocs: hist(),
+        fill_allocs: hist(),
         kept: 0,
     };
     let mut out: Vec<Command> = Vec::with_capacity(16);
@@ -114,6 +129,15 @@ fn run(mode: Mode, parents: u64) -> Result<Run, String> {
         if measured {
             let ns = u64::try_from(t.elapsed().as_nanos()).unwrap_or(u64::MAX);
             let _ = h.record(ns.max(1));
+        }
+    };
+    let count = |h: &mut Histogram<u64>,
+                 region: &Region<'_, std::alloc::System>,
+                 measured: bool| {
+        if measured {
+            let stats = region.change();
+            let _ = h
+                .record(u64::try_from(stats.allocations + stats.reallocations).unwrap_or(u64::MAX));
         }
     };
     for i in 0..(parents + warmup) {
@@ -140,9 +164,12 @@ fn run(mode: Mode, parents: u64) -> Result<Run, String> {
             }
             black_box(&evict);
         }
+        let event = Event::NewParent(parent(i));
+        let region = Region::new(GLOBAL);
         let t = Instant::now();
-        let handled = engine.handle(now, Event::NewParent(parent(i)), &mut out);
+        let handled = engine.handle(now, event, &mut out);
         time(&mut r.new_parent, t, measured);
+        count(&mut r.new_parent_allocs, &region, measured);
         handled.map_err(|e| format!("parent {i}: {e}"))?;
         let sent: Vec<_> = out
             .drain(..)
@@ -164,9 +191,11 @@ fn run(mode: Mode, parents: u64) -> Result<Run, String> {
                     exec_id: format!("x-{}", order.client_id),
                 },
             };
+            let region = Region::new(GLOBAL);
             let t = Instant::now();
             let _ = black_box(engine.handle(now, event, &mut out));
             time(&mut r.fill, t, measured);
+            count(&mut r.fill_allocs, &region, measured);
             out.clear();
         }
     }
@@ -180,6 +209,16 @@ fn main() -> ExitCode {
         Some(Ok(n)) if n > 0 => n,
         Some(_) => {
             eprintln!("error: PARENTS must be a whole number greater than 0");
+            return ExitCode::from(2);
+        }
+    };
+    let only = match std::env::args().nth(2).as_deref() {
+        None | Some("all") => None,
+        Some("rebuilt") => Some(Mode::Rebuilt),
+        Some("ahead") => Some(Mode::Ahead),
+        Some("cold") => Some(Mode::AheadCold),
+        Some(other) => {
+            eprintln!("error: RUN must be all, rebuilt, ahead or cold, not {other:?}");
             return ExitCode::from(2);
         }
     };
@@ -197,11 +236,15 @@ fn main() -> ExitCode {
         );
     };
     let mut kept = 0;
+    let mut allocs = None;
     for (mode, name) in [
         (Mode::Rebuilt, "book rebuilt on its path"),
         (Mode::Ahead, "book built ahead"),
         (Mode::AheadCold, "book built ahead, caches evicted"),
     ] {
+        if only.is_some_and(|m| m != mode) {
+            continue;
+        }
         let r = match run(mode, parents) {
             Ok(r) => r,
             Err(e) => {
@@ -209,13 +252,31 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
-        if mode == Mode::Rebuilt {
+        if mode == Mode::Rebuilt || only.is_some() {
             row("book snapshot", &r.liquidity);
             row("child fill", &r.fill);
         }
         row(&format!("new parent, {name}"), &r.new_parent);
+        if mode == Mode::Ahead {
+            allocs = Some((r.new_parent_allocs, r.fill_allocs));
+        }
         kept = r.kept;
     }
     println!("({parents} measured parents a run; {kept} parents kept in the engine at the end)");
+    if let Some((parent, fill)) = allocs {
+        println!();
+        println!("| heap allocations per step (book built ahead) | n | p50 | p90 | p99 | max |");
+        println!("|---|---|---|---|---|---|");
+        for (name, h) in [("new parent", &parent), ("child fill", &fill)] {
+            println!(
+                "| {name} | {} | {} | {} | {} | {} |",
+                h.len(),
+                h.value_at_quantile(0.5),
+                h.value_at_quantile(0.9),
+                h.value_at_quantile(0.99),
+                h.max()
+            );
+        }
+    }
     ExitCode::SUCCESS
 }
