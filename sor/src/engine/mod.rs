@@ -19,7 +19,8 @@ use crate::domain::{
 use crate::router::{RouteBook, RouteRequest, RouteVenue, Router};
 use risk::{ChildCheck, ChildDone, ChildOutcome, ParentCheck, PreTradeGate, RoomRequest};
 use rust_decimal::Decimal;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use venues::{Liquidity, Nanos, RejectKind, Side, VenueId, VenueKind, VenueOrder, VenueReport};
 
 /// Most risk denials kept per parent for its report (later ones are counted only).
@@ -126,6 +127,127 @@ struct Prepared {
     book: RouteBook,
 }
 
+/// One value for each side of a market, so a map keyed by instrument or venue is
+/// looked up with a borrowed key (no owned `(String, Side)` built for each look-up).
+#[derive(Debug)]
+struct BySide<T> {
+    buy: Option<T>,
+    sell: Option<T>,
+}
+
+impl<T> Default for BySide<T> {
+    fn default() -> Self {
+        Self {
+            buy: None,
+            sell: None,
+        }
+    }
+}
+
+impl<T> BySide<T> {
+    /// The value for `side`, if any.
+    fn get(&self, side: Side) -> Option<&T> {
+        match side {
+            Side::Buy => self.buy.as_ref(),
+            Side::Sell => self.sell.as_ref(),
+        }
+    }
+
+    /// The slot for `side`.
+    fn slot(&mut self, side: Side) -> &mut Option<T> {
+        match side {
+            Side::Buy => &mut self.buy,
+            Side::Sell => &mut self.sell,
+        }
+    }
+
+    /// The sides that hold a value.
+    fn sides(&self) -> impl Iterator<Item = Side> + '_ {
+        [Side::Buy, Side::Sell]
+            .into_iter()
+            .filter(|s| self.get(*s).is_some())
+    }
+}
+
+/// The route books the engine routes on, by parent instrument and side, and the ones
+/// built ahead from snapshots not yet applied (see [`Engine::prepare`]).
+#[derive(Debug, Default)]
+struct RouteBooks {
+    /// Each book with the liquidity version it was built at.
+    built: FxHashMap<String, BySide<(u64, RouteBook)>>,
+    /// At most one per entry of `built`.
+    prepared: FxHashMap<String, BySide<Prepared>>,
+}
+
+impl RouteBooks {
+    /// How many books built ahead wait to be used.
+    #[cfg(test)]
+    fn prepared_count(&self) -> usize {
+        self.prepared.values().map(|p| p.sides().count()).sum()
+    }
+
+    /// The route book for a parent instrument and side at liquidity `version`, rebuilt
+    /// from `liquidity` when it moved (or taken from those prepared when built ahead
+    /// from the same snapshots).
+    fn current(
+        &mut self,
+        config: &EngineConfig,
+        liquidity: &BTreeMap<VenueId, BySide<Liquidity>>,
+        version: u64,
+        instrument: &str,
+        side: Side,
+    ) -> Result<&RouteBook, EngineError> {
+        let fresh = self
+            .built
+            .get(instrument)
+            .and_then(|b| b.get(side))
+            .is_some_and(|(v, _)| *v == version);
+        if !fresh {
+            let lookup = |id: &VenueId| liquidity.get(id).and_then(|l| l.get(side));
+            let prepared = self
+                .prepared
+                .get_mut(instrument)
+                .and_then(|p| p.slot(side).take());
+            let ready = prepared.filter(|p| {
+                let mut current = config.venues.iter().filter_map(|v| lookup(&v.id));
+                p.inputs
+                    .iter()
+                    .all(|a| current.next().is_some_and(|b| identical(a, b)))
+                    && current.next().is_none()
+            });
+            let book = match ready {
+                Some(p) => p.book,
+                None => build_book(config, instrument, lookup)?,
+            };
+            let built = Some((version, book));
+            match self.built.get_mut(instrument) {
+                Some(books) => *books.slot(side) = built,
+                None => {
+                    let mut books = BySide::default();
+                    *books.slot(side) = built;
+                    self.built.insert(instrument.to_owned(), books);
+                }
+            }
+        }
+        self.built
+            .get(instrument)
+            .and_then(|b| b.get(side))
+            .map(|(_, b)| b)
+            .ok_or_else(|| EngineError::Invariant("route book vanished".into()))
+    }
+}
+
+/// Builds the route book for a parent instrument from the snapshots `liquidity` gives
+/// for each configured venue (all of one side).
+fn build_book<'a>(
+    config: &EngineConfig,
+    instrument: &str,
+    liquidity: impl Fn(&VenueId) -> Option<&'a Liquidity>,
+) -> Result<RouteBook, EngineError> {
+    route_book(config, instrument, liquidity)
+        .ok_or_else(|| EngineError::Invariant(format!("instrument {instrument} is not configured")))
+}
+
 /// Whether two snapshots are equal down to each decimal's scale: a book built from one
 /// is the book built from the other, digit for digit.
 fn identical(a: &Liquidity, b: &Liquidity) -> bool {
@@ -198,22 +320,21 @@ pub struct Engine<G> {
     router: Router,
     parents: BTreeMap<ParentId, ParentRecord>,
     children: BTreeMap<ChildId, ChildOrder>,
-    liquidity: BTreeMap<(VenueId, Side), Liquidity>,
+    /// Each venue's latest snapshot of each side.
+    liquidity: BTreeMap<VenueId, BySide<Liquidity>>,
     liquidity_version: u64,
-    books: HashMap<(String, Side), (u64, RouteBook)>,
-    /// Route books built ahead from snapshots not yet applied (see [`Engine::prepare`]),
-    /// at most one per entry of `books`.
-    prepared: HashMap<(String, Side), Prepared>,
-    client_ids: BTreeSet<(String, String)>,
+    books: RouteBooks,
+    /// Each desk's ClOrdIDs seen (a repeated one is refused).
+    client_ids: FxHashMap<String, FxHashSet<String>>,
     next_parent: u64,
     /// What the gate approved for each working child: (approved at, notional).
-    approvals: HashMap<ChildId, (Nanos, Decimal)>,
+    approvals: FxHashMap<ChildId, (Nanos, Decimal)>,
     /// The gate's kill-switch generation last acted on.
     kill_seen: u64,
     /// Ramp stage moves the gate reported, for the log and the report.
     stage_changes: Vec<String>,
     /// The venue execution ids applied to each child (a repeated one is a duplicate).
-    exec_ids: HashMap<ChildId, Vec<String>>,
+    exec_ids: FxHashMap<ChildId, Vec<String>>,
     /// Duplicate fills ignored.
     duplicate_fills: u64,
 }
@@ -229,14 +350,13 @@ impl<G: PreTradeGate> Engine<G> {
             children: BTreeMap::new(),
             liquidity: BTreeMap::new(),
             liquidity_version: 0,
-            books: HashMap::new(),
-            prepared: HashMap::new(),
-            client_ids: BTreeSet::new(),
+            books: RouteBooks::default(),
+            client_ids: FxHashMap::default(),
             next_parent: 1,
-            approvals: HashMap::new(),
+            approvals: FxHashMap::default(),
             kill_seen: 0,
             stage_changes: Vec::new(),
-            exec_ids: HashMap::new(),
+            exec_ids: FxHashMap::default(),
             duplicate_fills: 0,
         }
     }
@@ -270,7 +390,16 @@ impl<G: PreTradeGate> Engine<G> {
             Event::NewParent(p) => self.on_new_parent(now, p, out),
             Event::CancelParent { parent } => self.on_cancel(now, &parent, out),
             Event::Liquidity(liq) => {
-                self.liquidity.insert((liq.venue.clone(), liq.side), liq);
+                let side = liq.side;
+                match self.liquidity.get_mut(&liq.venue) {
+                    Some(sides) => *sides.slot(side) = Some(liq),
+                    None => {
+                        let mut sides = BySide::default();
+                        let venue = liq.venue.clone();
+                        *sides.slot(side) = Some(liq);
+                        self.liquidity.insert(venue, sides);
+                    }
+                }
                 self.liquidity_version += 1;
                 Ok(())
             }
@@ -417,22 +546,34 @@ impl<G: PreTradeGate> Engine<G> {
     ) -> Result<(), EngineError> {
         let id = ParentId(format!("P{}", self.next_parent));
         self.next_parent += 1;
-        let mut order = ParentOrder::new(
-            id.clone(),
-            p.desk.clone(),
-            p.account.clone(),
-            p.instrument.clone(),
-            p.side,
-            p.qty,
-            p.limit,
-            p.strategy.clone(),
-            now,
-        );
         let reference = self.reference_px(&p.instrument);
         let arrival_mid = self.arrival_mid(&p.instrument);
+        let verdict = self.validate(&p, reference, now);
+        let NewParent {
+            desk,
+            account,
+            client_id,
+            instrument,
+            side,
+            qty,
+            limit,
+            strategy,
+            max_clip,
+            venues,
+        } = p;
         let mut rec = ParentRecord {
-            order: order.clone(),
-            client_id: p.client_id.clone(),
+            order: ParentOrder::new(
+                id.clone(),
+                desk,
+                account,
+                instrument,
+                side,
+                qty,
+                limit,
+                strategy,
+                now,
+            ),
+            client_id,
             arrival_mid,
             reference,
             fees: Decimal::ZERO,
@@ -444,28 +585,34 @@ impl<G: PreTradeGate> Engine<G> {
             reason: None,
             finished_at: None,
             work: Work {
-                max_clip: p.max_clip,
-                allow: p.venues.as_ref().map(|v| v.iter().cloned().collect()),
+                max_clip,
+                allow: venues.map(|v| v.into_iter().collect()),
                 ..Work::default()
             },
         };
-        if let Err(reason) = self.validate(&p, reference, now) {
-            order
+        if let Err(reason) = verdict {
+            rec.order
                 .reject()
                 .map_err(|e| EngineError::Invariant(e.to_string()))?;
-            rec.order = order;
             rec.reason = Some(reason.clone());
             rec.finished_at = Some(now);
             out.push(Self::report(&rec, now, DeskEvent::Rejected { reason }));
             self.parents.insert(id, rec);
             return Ok(());
         }
-        self.client_ids
-            .insert((p.desk.clone(), p.client_id.clone()));
+        match self.client_ids.get_mut(rec.order.desk.as_str()) {
+            Some(ids) => {
+                ids.insert(rec.client_id.clone());
+            }
+            None => {
+                let ids = FxHashSet::from_iter([rec.client_id.clone()]);
+                self.client_ids.insert(rec.order.desk.clone(), ids);
+            }
+        }
         out.push(Self::report(&rec, now, DeskEvent::Ack));
-        match p.strategy {
+        match rec.order.strategy {
             Strategy::Sweep => {
-                rec.work.slice_goal = p.qty;
+                rec.work.slice_goal = rec.order.qty;
             }
             Strategy::Twap {
                 duration,
@@ -483,8 +630,8 @@ impl<G: PreTradeGate> Engine<G> {
                         },
                     });
                 }
-                let scale = self.qty_scale(&p.instrument);
-                rec.work.slice_goal = twap_slice_target(p.qty, 0, schedule.slices, scale);
+                let scale = self.qty_scale(&rec.order.instrument);
+                rec.work.slice_goal = twap_slice_target(rec.order.qty, 0, schedule.slices, scale);
             }
         }
         self.parents.insert(id.clone(), rec);
@@ -520,7 +667,8 @@ impl<G: PreTradeGate> Engine<G> {
         }
         if self
             .client_ids
-            .contains(&(p.desk.clone(), p.client_id.clone()))
+            .get(p.desk.as_str())
+            .is_some_and(|ids| ids.contains(p.client_id.as_str()))
         {
             return Err(format!(
                 "client_id: duplicate {:?} for desk {}",
@@ -562,9 +710,8 @@ impl<G: PreTradeGate> Engine<G> {
         let best = |side: Side| {
             self.liquidity
                 .values()
-                .filter(|l| {
-                    l.side == side && l.kind == VenueKind::Book && l.instrument == instrument
-                })
+                .filter_map(|l| l.get(side))
+                .filter(|l| l.kind == VenueKind::Book && l.instrument == instrument)
                 .filter_map(|l| match &l.shape {
                     venues::CurveShape::Steps(levels) => levels.first().map(|x| x.px),
                     _ => None,
@@ -581,49 +728,6 @@ impl<G: PreTradeGate> Engine<G> {
         Some((bid + ask) / Decimal::TWO)
     }
 
-    /// The route book for a parent instrument and side, rebuilt when liquidity moved
-    /// (or taken from [`Engine::prepare`] when built ahead from the same snapshots).
-    fn book(&mut self, instrument: &str, side: Side) -> Result<&RouteBook, EngineError> {
-        let key = (instrument.to_owned(), side);
-        let fresh = self
-            .books
-            .get(&key)
-            .is_some_and(|(v, _)| *v == self.liquidity_version);
-        if !fresh {
-            let liquidity = &self.liquidity;
-            let lookup = |id: &VenueId| liquidity.get(&(id.clone(), side));
-            let ready = self.prepared.remove(&key).filter(|p| {
-                let mut current = self.config.venues.iter().filter_map(|v| lookup(&v.id));
-                p.inputs
-                    .iter()
-                    .all(|a| current.next().is_some_and(|b| identical(a, b)))
-                    && current.next().is_none()
-            });
-            let book = match ready {
-                Some(p) => p.book,
-                None => self.build_book(instrument, lookup)?,
-            };
-            self.books
-                .insert(key.clone(), (self.liquidity_version, book));
-        }
-        self.books
-            .get(&key)
-            .map(|(_, b)| b)
-            .ok_or_else(|| EngineError::Invariant("route book vanished".into()))
-    }
-
-    /// Builds the route book for a parent instrument from the snapshots `liquidity`
-    /// gives for each configured venue (all of one side).
-    fn build_book<'a>(
-        &self,
-        instrument: &str,
-        liquidity: impl Fn(&VenueId) -> Option<&'a Liquidity>,
-    ) -> Result<RouteBook, EngineError> {
-        route_book(&self.config, instrument, liquidity).ok_or_else(|| {
-            EngineError::Invariant(format!("instrument {instrument} is not configured"))
-        })
-    }
-
     /// Builds ahead the route books that the `pending` snapshots (received, not yet
     /// applied) will make stale, for every instrument and side already routed: when
     /// they are then applied unchanged, the next parent finds its book ready instead
@@ -636,15 +740,17 @@ impl<G: PreTradeGate> Engine<G> {
         }
         let keys: Vec<(String, Side)> = self
             .books
-            .keys()
+            .built
+            .iter()
+            .flat_map(|(instrument, books)| books.sides().map(|s| (instrument.clone(), s)))
             .filter(|(_, side)| pending.keys().any(|(_, s)| s == side))
-            .cloned()
             .collect();
         for (instrument, side) in keys {
             let liquidity = &self.liquidity;
             let lookup = |id: &VenueId| {
-                let key = (id.clone(), side);
-                pending.get(&key).or_else(|| liquidity.get(&key))
+                pending
+                    .get(&(id.clone(), side))
+                    .or_else(|| liquidity.get(id).and_then(|l| l.get(side)))
             };
             let inputs: Vec<Liquidity> = self
                 .config
@@ -652,13 +758,19 @@ impl<G: PreTradeGate> Engine<G> {
                 .iter()
                 .filter_map(|v| lookup(&v.id).cloned())
                 .collect();
-            match self.build_book(&instrument, lookup) {
+            match build_book(&self.config, &instrument, lookup) {
                 Ok(book) => {
-                    self.prepared
-                        .insert((instrument, side), Prepared { inputs, book });
+                    *self
+                        .books
+                        .prepared
+                        .entry(instrument)
+                        .or_default()
+                        .slot(side) = Some(Prepared { inputs, book });
                 }
                 Err(_) => {
-                    self.prepared.remove(&(instrument, side));
+                    if let Some(prepared) = self.books.prepared.get_mut(&instrument) {
+                        *prepared.slot(side) = None;
+                    }
                 }
             }
         }
@@ -671,7 +783,7 @@ impl<G: PreTradeGate> Engine<G> {
         id: &ParentId,
         out: &mut Vec<Command>,
     ) -> Result<Decimal, EngineError> {
-        let (instrument, side, want, limit) = {
+        let (side, want, limit) = {
             let rec = self
                 .parents
                 .get(id)
@@ -681,14 +793,15 @@ impl<G: PreTradeGate> Engine<G> {
                 return Ok(Decimal::ZERO);
             }
             let want = (rec.work.slice_goal - o.filled() - o.working()).min(o.unworked());
-            (o.instrument.clone(), o.side, want, o.limit)
+            (o.side, want, o.limit)
         };
         if want <= Decimal::ZERO {
             return Ok(Decimal::ZERO);
         }
-        self.book(&instrument, side)?;
         let Engine {
             books,
+            liquidity,
+            liquidity_version,
             parents,
             children,
             router,
@@ -697,13 +810,16 @@ impl<G: PreTradeGate> Engine<G> {
             approvals,
             ..
         } = self;
-        let book = books
-            .get(&(instrument.clone(), side))
-            .map(|(_, b)| b)
-            .ok_or_else(|| EngineError::Invariant("route book vanished".into()))?;
         let rec = parents
             .get_mut(id)
             .ok_or_else(|| EngineError::UnknownParent(id.clone()))?;
+        let book = books.current(
+            config,
+            liquidity,
+            *liquidity_version,
+            &rec.order.instrument,
+            side,
+        )?;
         rec.rounds += 1;
         rec.work.retry_at = None;
         // The reference price of each venue's own instrument (for price bands).

@@ -789,7 +789,7 @@ fn second_parent(
         let mut map = BTreeMap::new();
         map.insert((pending.venue.clone(), pending.side), pending);
         e.prepare(&map);
-        assert_eq!(e.prepared.len(), 1, "the sell book was built ahead");
+        assert_eq!(e.books.prepared_count(), 1, "the sell book was built ahead");
     }
     let moved = liq(
         "book-a",
@@ -805,7 +805,7 @@ fn second_parent(
         .into_iter()
         .map(|(v, id, qty, px)| (v, id, qty.to_string(), px.to_string()))
         .collect();
-    (children, e.prepared.len())
+    (children, e.books.prepared_count())
 }
 
 #[test]

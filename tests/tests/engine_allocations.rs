@@ -1,0 +1,147 @@
+//! The engine's heap allocations per step, held to a budget: each allocation on the
+//! path from a desk's parent to its child is a trip through the allocator and a fresh
+//! cache line, so a change that adds some shows here, in review, rather than later as
+//! a slower gateway hop. Counted, not timed, so the test is exact on any machine.
+//!
+//! The budgets are today's counts with a little room. Raise one only on purpose, and
+//! say why in the commit (`cargo run --release -p bench --bin parent-latency -- 20000
+//! ahead` prints the same counts).
+
+#![allow(clippy::unwrap_used)]
+
+use rust_decimal::Decimal;
+use sor::domain::{ChildId, Strategy};
+use sor::engine::{Command, Engine, Event, NewParent};
+use sor::gate::AnyGate;
+use sor::scenario::Scenario;
+use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
+use std::alloc::System;
+use std::collections::BTreeMap;
+use venues::{CurveShape, Level, Liquidity, Side, VenueId, VenueKind, VenueReport};
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+/// Most heap allocations (and reallocations) the median new parent may make: routed to
+/// one book, one child sent. It was 38 before the engine stopped cloning keys to look
+/// them up; 24 since.
+const NEW_PARENT_BUDGET: usize = 26;
+
+/// Most for the median fill of that child, which ends the parent.
+const FILL_BUDGET: usize = 10;
+
+fn snapshot(side: Side, shift: i64) -> Liquidity {
+    let tick = Decimal::new(1, 5);
+    let mid = Decimal::ONE + tick * Decimal::from(shift % 7);
+    let levels = (0..20)
+        .map(|i| {
+            let away = Decimal::new(5, 5) + tick * Decimal::from(i);
+            Level {
+                px: if side == Side::Sell {
+                    mid - away
+                } else {
+                    mid + away
+                },
+                qty: Decimal::from(100_000_000),
+            }
+        })
+        .collect();
+    Liquidity {
+        venue: VenueId("book-x".into()),
+        kind: VenueKind::Book,
+        instrument: "USDC/USD".into(),
+        side,
+        shape: CurveShape::Steps(levels),
+        fee_bps: Decimal::TWO,
+        fixed_cost: Decimal::ZERO,
+        fixed_cost_asset: "USD".into(),
+    }
+}
+
+fn parent(i: u64) -> NewParent {
+    NewParent {
+        desk: "DESK1".into(),
+        account: None,
+        client_id: format!("alloc-{i}"),
+        instrument: "USDC/USD".into(),
+        side: Side::Sell,
+        qty: Decimal::from(100),
+        limit: None,
+        strategy: Strategy::Sweep,
+        max_clip: None,
+        venues: None,
+    }
+}
+
+fn median(mut counts: Vec<usize>) -> usize {
+    counts.sort_unstable();
+    counts[counts.len() / 2]
+}
+
+#[test]
+fn a_parent_routed_to_one_book_and_its_fill_stay_within_their_allocation_budgets() {
+    let market = Scenario::parse_market(bench::gateway::ONE_BOOK_MARKET).unwrap();
+    let gate = AnyGate::Minimal(risk::MinimalGate::new(market.risk));
+    let mut engine = Engine::new(market.engine, gate);
+    let mut out: Vec<Command> = Vec::with_capacity(16);
+    let (mut parents, mut fills) = (Vec::new(), Vec::new());
+    for i in 0..400_u64 {
+        let now = 1_800_000_000_000_000_000 + i * 1_000_000;
+        // The gateway's engine thread builds the book ahead when snapshots arrive.
+        let mut pending = BTreeMap::new();
+        for side in [Side::Sell, Side::Buy] {
+            pending.insert((VenueId("book-x".into()), side), snapshot(side, i as i64));
+        }
+        engine.prepare(&pending);
+        for liq in pending.into_values() {
+            engine.handle(now, Event::Liquidity(liq), &mut out).unwrap();
+        }
+        out.clear();
+
+        let event = Event::NewParent(parent(i));
+        let region = Region::new(GLOBAL);
+        engine.handle(now, event, &mut out).unwrap();
+        let change = region.change();
+        parents.push(change.allocations + change.reallocations);
+
+        let sent: Vec<_> = out
+            .drain(..)
+            .filter_map(|c| match c {
+                Command::Send { order, .. } => Some(order),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(sent.len(), 1, "parent {i} is routed to the one book");
+        for order in sent {
+            let event = Event::Venue {
+                child: ChildId(order.client_id.clone()),
+                report: VenueReport::Fill {
+                    qty: order.qty,
+                    px: order.limit_px,
+                    fee: Decimal::ZERO,
+                    exec_id: format!("x-{}", order.client_id),
+                },
+            };
+            let region = Region::new(GLOBAL);
+            engine.handle(now, event, &mut out).unwrap();
+            let change = region.change();
+            fills.push(change.allocations + change.reallocations);
+            assert!(
+                out.iter().any(|c| matches!(c, Command::Desk(_))),
+                "the fill is reported to the desk"
+            );
+            out.clear();
+        }
+    }
+    // The first parents grow the engine's maps from empty; measure the steady state.
+    let (parents, fills) = (parents.split_off(100), fills.split_off(100));
+    let (parent_median, fill_median) = (median(parents), median(fills));
+    assert!(
+        parent_median <= NEW_PARENT_BUDGET,
+        "a new parent made {parent_median} heap allocations at the median, budget {NEW_PARENT_BUDGET}"
+    );
+    assert!(
+        fill_median <= FILL_BUDGET,
+        "a fill made {fill_median} heap allocations at the median, budget {FILL_BUDGET}"
+    );
+}
