@@ -92,6 +92,9 @@ pub struct ChildOrder {
     gross_amount: Decimal,
     fees: Decimal,
     fixed_cost: Decimal,
+    /// The venue execution ids of the fills applied (a repeated one is a duplicate).
+    #[serde(skip)]
+    exec_ids: Vec<String>,
 }
 
 impl ChildOrder {
@@ -122,7 +125,18 @@ impl ChildOrder {
             gross_amount: Decimal::ZERO,
             fees: Decimal::ZERO,
             fixed_cost: Decimal::ZERO,
+            exec_ids: Vec::new(),
         }
+    }
+
+    /// Whether a fill with venue execution id `exec_id` was applied to it.
+    pub fn has_exec(&self, exec_id: &str) -> bool {
+        self.exec_ids.iter().any(|e| e == exec_id)
+    }
+
+    /// Records that the fill with venue execution id `exec_id` was applied.
+    pub(crate) fn note_exec(&mut self, exec_id: String) {
+        self.exec_ids.push(exec_id);
     }
 
     /// Current status.

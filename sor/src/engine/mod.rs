@@ -7,9 +7,11 @@
 
 mod event;
 mod queue;
+mod tables;
 
 pub use event::{Command, DeskEvent, DeskReport, Event, NewParent};
 pub use queue::{EngineLoop, QueueError};
+pub use tables::{Children, Parents};
 
 use crate::algo::{TwapSchedule, twap_slice_target};
 use crate::domain::{
@@ -19,7 +21,7 @@ use crate::domain::{
 use crate::router::{RouteBook, RouteRequest, RouteVenue, Router};
 use risk::{ChildCheck, ChildDone, ChildOutcome, ParentCheck, PreTradeGate, RoomRequest};
 use rust_decimal::Decimal;
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 use std::collections::{BTreeMap, BTreeSet};
 use venues::{Liquidity, Nanos, RejectKind, Side, VenueId, VenueKind, VenueOrder, VenueReport};
 
@@ -318,14 +320,16 @@ pub struct Engine<G> {
     config: EngineConfig,
     gate: G,
     router: Router,
-    parents: BTreeMap<ParentId, ParentRecord>,
-    children: BTreeMap<ChildId, ChildOrder>,
+    parents: Parents,
+    children: Children,
     /// Each venue's latest snapshot of each side.
     liquidity: BTreeMap<VenueId, BySide<Liquidity>>,
     liquidity_version: u64,
     books: RouteBooks,
-    /// Each desk's ClOrdIDs seen (a repeated one is refused).
-    client_ids: FxHashMap<String, FxHashSet<String>>,
+    /// Each desk's ClOrdIDs seen (a repeated one is refused). A tree, not a hash set:
+    /// it grows all day, and a hash set's rehash as it doubles stalls one parent for as
+    /// long as it takes to move every id (about a millisecond at 20,000).
+    client_ids: FxHashMap<String, BTreeSet<String>>,
     next_parent: u64,
     /// What the gate approved for each working child: (approved at, notional).
     approvals: FxHashMap<ChildId, (Nanos, Decimal)>,
@@ -333,8 +337,6 @@ pub struct Engine<G> {
     kill_seen: u64,
     /// Ramp stage moves the gate reported, for the log and the report.
     stage_changes: Vec<String>,
-    /// The venue execution ids applied to each child (a repeated one is a duplicate).
-    exec_ids: FxHashMap<ChildId, Vec<String>>,
     /// Duplicate fills ignored.
     duplicate_fills: u64,
 }
@@ -346,8 +348,8 @@ impl<G: PreTradeGate> Engine<G> {
             config,
             gate,
             router: Router::new(),
-            parents: BTreeMap::new(),
-            children: BTreeMap::new(),
+            parents: Parents::default(),
+            children: Children::default(),
             liquidity: BTreeMap::new(),
             liquidity_version: 0,
             books: RouteBooks::default(),
@@ -356,7 +358,6 @@ impl<G: PreTradeGate> Engine<G> {
             approvals: FxHashMap::default(),
             kill_seen: 0,
             stage_changes: Vec::new(),
-            exec_ids: FxHashMap::default(),
             duplicate_fills: 0,
         }
     }
@@ -367,12 +368,12 @@ impl<G: PreTradeGate> Engine<G> {
     }
 
     /// Every parent, by id.
-    pub fn parents(&self) -> &BTreeMap<ParentId, ParentRecord> {
+    pub fn parents(&self) -> &Parents {
         &self.parents
     }
 
     /// Every child, by id.
-    pub fn children(&self) -> &BTreeMap<ChildId, ChildOrder> {
+    pub fn children(&self) -> &Children {
         &self.children
     }
 
@@ -411,9 +412,9 @@ impl<G: PreTradeGate> Engine<G> {
     /// Whether a fill with venue execution id `exec_id` was applied to `child` (what a
     /// reconciliation after a reconnect or a restart asks before feeding a fill).
     pub fn has_exec(&self, child: &ChildId, exec_id: &str) -> bool {
-        self.exec_ids
+        self.children
             .get(child)
-            .is_some_and(|ids| ids.iter().any(|e| e == exec_id))
+            .is_some_and(|c| c.has_exec(exec_id))
     }
 
     /// How many duplicate fills (a child's execution id seen before) were ignored.
@@ -438,7 +439,7 @@ impl<G: PreTradeGate> Engine<G> {
             return;
         }
         self.kill_seen = generation;
-        for (id, child) in &self.children {
+        for (id, child) in self.children.iter() {
             if child.status().is_terminal() {
                 continue;
             }
@@ -597,7 +598,7 @@ impl<G: PreTradeGate> Engine<G> {
             rec.reason = Some(reason.clone());
             rec.finished_at = Some(now);
             out.push(Self::report(&rec, now, DeskEvent::Rejected { reason }));
-            self.parents.insert(id, rec);
+            self.parents.insert(rec)?;
             return Ok(());
         }
         match self.client_ids.get_mut(rec.order.desk.as_str()) {
@@ -605,7 +606,7 @@ impl<G: PreTradeGate> Engine<G> {
                 ids.insert(rec.client_id.clone());
             }
             None => {
-                let ids = FxHashSet::from_iter([rec.client_id.clone()]);
+                let ids = BTreeSet::from([rec.client_id.clone()]);
                 self.client_ids.insert(rec.order.desk.clone(), ids);
             }
         }
@@ -634,7 +635,7 @@ impl<G: PreTradeGate> Engine<G> {
                 rec.work.slice_goal = twap_slice_target(rec.order.qty, 0, schedule.slices, scale);
             }
         }
-        self.parents.insert(id.clone(), rec);
+        self.parents.insert(rec)?;
         self.route(now, &id, out)?;
         self.maybe_round_done(now, &id, out)
     }
@@ -925,7 +926,7 @@ impl<G: PreTradeGate> Engine<G> {
                 child_id.clone(),
                 (approval.approved_at(), approval.notional()),
             );
-            children.insert(child_id.clone(), child);
+            children.insert(child)?;
             rec.children.push(child_id);
             rec.work.open_children += 1;
             sent += alloc.qty;
@@ -981,10 +982,7 @@ impl<G: PreTradeGate> Engine<G> {
             } => {
                 let status = child.fill(qty, px, fee).map_err(EngineError::Refused)?;
                 if !exec_id.is_empty() {
-                    self.exec_ids
-                        .entry(child_id.clone())
-                        .or_default()
-                        .push(exec_id);
+                    child.note_exec(exec_id);
                 }
                 let venue_net = match child.side {
                     Side::Sell => qty * px - fee,

@@ -924,3 +924,47 @@ proptest! {
         let _ = Conversion::IDENTITY;
     }
 }
+
+#[test]
+fn parents_and_children_are_found_by_the_ids_minted_and_no_look_alike() {
+    let mut e = engine(MinimalLimits::default());
+    market(&mut e);
+    let mut out = Vec::new();
+    for client_id in ["c1", "c2"] {
+        let mut parent = sell(dec!(150), None, Strategy::Sweep);
+        parent.client_id = client_id.into();
+        e.handle(0, Event::NewParent(parent), &mut out).unwrap();
+    }
+    let child = ChildId(sends(&out)[0].1.clone());
+    assert_eq!(child.0, "P1.1");
+    assert!(e.parents().get(&ParentId("P1".into())).is_some());
+    assert!(e.children().contains_key(&child));
+    assert_eq!(e.children()[&child].parent, ParentId("P1".into()));
+    // Ids that parse to the same numbers, but are not the ids the engine minted.
+    for id in ["P01", "P+1", "P1.1", "p1", "1"] {
+        assert!(e.parents().get(&ParentId(id.into())).is_none(), "{id}");
+    }
+    for id in ["P1.01", "P01.1", "P1.+1", "P1", "P1.1.1"] {
+        assert!(!e.children().contains_key(&ChildId(id.into())), "{id}");
+    }
+    // Iteration follows arrival, then each parent's own order.
+    let parents: Vec<&str> = e.parents().keys().map(|p| p.0.as_str()).collect();
+    assert_eq!(parents, ["P1", "P2"]);
+    let first_children: Vec<&ChildId> = e.children().keys().take(1).collect();
+    assert_eq!(first_children, [&child]);
+    // A fill for a look-alike id is refused as unknown, not applied to P1.1.
+    let fill = Event::Venue {
+        child: ChildId("P1.01".into()),
+        report: VenueReport::Fill {
+            qty: dec!(1),
+            px: dec!(1),
+            fee: dec!(0),
+            exec_id: "x".into(),
+        },
+    };
+    assert!(matches!(
+        e.handle(1, fill, &mut out),
+        Err(EngineError::UnknownChild(_))
+    ));
+    assert_eq!(e.children()[&child].filled(), dec!(0));
+}
