@@ -50,3 +50,66 @@ pub fn desk_client(
         heartbeat_secs: 30,
     })
 }
+
+/// One side of [`ONE_BOOK_MARKET`]'s book as its venue `book-x` would show it: 20
+/// levels a tick apart around a mid `shift` ticks (mod 7) above 1, 100M deep each.
+pub fn one_book_snapshot(side: venues::Side, shift: i64) -> venues::Liquidity {
+    use rust_decimal::Decimal;
+    let tick = Decimal::new(1, 5);
+    let half_spread = Decimal::new(5, 5);
+    let mid = Decimal::ONE + tick * Decimal::from(shift % 7);
+    let levels = (0..20)
+        .map(|i| {
+            let away = half_spread + tick * Decimal::from(i);
+            venues::Level {
+                px: if side == venues::Side::Sell {
+                    mid - away
+                } else {
+                    mid + away
+                },
+                qty: Decimal::from(100_000_000),
+            }
+        })
+        .collect();
+    venues::Liquidity {
+        venue: venues::VenueId("book-x".into()),
+        kind: venues::VenueKind::Book,
+        instrument: "USDC/USD".into(),
+        side,
+        shape: venues::CurveShape::Steps(levels),
+        fee_bps: Decimal::TWO,
+        fixed_cost: Decimal::ZERO,
+        fixed_cost_asset: "USD".into(),
+    }
+}
+
+/// A sweep parent of [`ONE_BOOK_MARKET`]: DESK1 sells 100 USDC/USD at market, with the
+/// desk's ClOrdID `client_id`.
+pub fn one_book_parent(client_id: String) -> sor::engine::NewParent {
+    sor::engine::NewParent {
+        desk: "DESK1".into(),
+        account: None,
+        client_id,
+        instrument: "USDC/USD".into(),
+        side: venues::Side::Sell,
+        qty: rust_decimal::Decimal::from(100),
+        limit: None,
+        strategy: sor::domain::Strategy::Sweep,
+        max_clip: None,
+        venues: None,
+    }
+}
+
+/// The venue's report that fills the child `order` in full at its limit, no fee, with
+/// execution id `x-{ClOrdID}`.
+pub fn full_fill(order: &venues::VenueOrder) -> sor::engine::Event {
+    sor::engine::Event::Venue {
+        child: sor::domain::ChildId(order.client_id.clone()),
+        report: venues::VenueReport::Fill {
+            qty: order.qty,
+            px: order.limit_px,
+            fee: rust_decimal::Decimal::ZERO,
+            exec_id: format!("x-{}", order.client_id),
+        },
+    }
+}

@@ -9,15 +9,14 @@
 
 #![allow(clippy::unwrap_used)]
 
-use rust_decimal::Decimal;
-use sor::domain::{ChildId, Strategy};
-use sor::engine::{Command, Engine, Event, NewParent};
+use bench::gateway::{full_fill, one_book_parent, one_book_snapshot};
+use sor::engine::{Command, Engine, Event};
 use sor::gate::AnyGate;
 use sor::scenario::Scenario;
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 use std::alloc::System;
 use std::collections::BTreeMap;
-use venues::{CurveShape, Level, Liquidity, Side, VenueId, VenueKind, VenueReport};
+use venues::{Side, VenueId};
 
 #[global_allocator]
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
@@ -30,49 +29,6 @@ const NEW_PARENT_BUDGET: usize = 24;
 /// Most for the median fill of that child, which ends the parent (8 since a child
 /// keeps its own execution ids; 9 before).
 const FILL_BUDGET: usize = 9;
-
-fn snapshot(side: Side, shift: i64) -> Liquidity {
-    let tick = Decimal::new(1, 5);
-    let mid = Decimal::ONE + tick * Decimal::from(shift % 7);
-    let levels = (0..20)
-        .map(|i| {
-            let away = Decimal::new(5, 5) + tick * Decimal::from(i);
-            Level {
-                px: if side == Side::Sell {
-                    mid - away
-                } else {
-                    mid + away
-                },
-                qty: Decimal::from(100_000_000),
-            }
-        })
-        .collect();
-    Liquidity {
-        venue: VenueId("book-x".into()),
-        kind: VenueKind::Book,
-        instrument: "USDC/USD".into(),
-        side,
-        shape: CurveShape::Steps(levels),
-        fee_bps: Decimal::TWO,
-        fixed_cost: Decimal::ZERO,
-        fixed_cost_asset: "USD".into(),
-    }
-}
-
-fn parent(i: u64) -> NewParent {
-    NewParent {
-        desk: "DESK1".into(),
-        account: None,
-        client_id: format!("alloc-{i}"),
-        instrument: "USDC/USD".into(),
-        side: Side::Sell,
-        qty: Decimal::from(100),
-        limit: None,
-        strategy: Strategy::Sweep,
-        max_clip: None,
-        venues: None,
-    }
-}
 
 fn median(mut counts: Vec<usize>) -> usize {
     counts.sort_unstable();
@@ -91,7 +47,10 @@ fn a_parent_routed_to_one_book_and_its_fill_stay_within_their_allocation_budgets
         // The gateway's engine thread builds the book ahead when snapshots arrive.
         let mut pending = BTreeMap::new();
         for side in [Side::Sell, Side::Buy] {
-            pending.insert((VenueId("book-x".into()), side), snapshot(side, i as i64));
+            pending.insert(
+                (VenueId("book-x".into()), side),
+                one_book_snapshot(side, i as i64),
+            );
         }
         engine.prepare(&pending);
         for liq in pending.into_values() {
@@ -99,7 +58,7 @@ fn a_parent_routed_to_one_book_and_its_fill_stay_within_their_allocation_budgets
         }
         out.clear();
 
-        let event = Event::NewParent(parent(i));
+        let event = Event::NewParent(one_book_parent(format!("alloc-{i}")));
         let region = Region::new(GLOBAL);
         engine.handle(now, event, &mut out).unwrap();
         let change = region.change();
@@ -114,15 +73,7 @@ fn a_parent_routed_to_one_book_and_its_fill_stay_within_their_allocation_budgets
             .collect();
         assert_eq!(sent.len(), 1, "parent {i} is routed to the one book");
         for order in sent {
-            let event = Event::Venue {
-                child: ChildId(order.client_id.clone()),
-                report: VenueReport::Fill {
-                    qty: order.qty,
-                    px: order.limit_px,
-                    fee: Decimal::ZERO,
-                    exec_id: format!("x-{}", order.client_id),
-                },
-            };
+            let event = full_fill(&order);
             let region = Region::new(GLOBAL);
             engine.handle(now, event, &mut out).unwrap();
             let change = region.change();

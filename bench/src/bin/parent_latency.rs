@@ -17,66 +17,20 @@
 //! what the live gateway adds: cold caches after a thread wakes, another thread on the
 //! core, the day's parents kept in the engine's maps.
 
+use bench::gateway::{full_fill, one_book_parent, one_book_snapshot};
 use hdrhistogram::Histogram;
-use rust_decimal::Decimal;
-use sor::domain::Strategy;
-use sor::engine::{Command, Engine, Event, NewParent};
+use sor::engine::{Command, Engine, Event};
 use sor::gate::AnyGate;
 use sor::scenario::Scenario;
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 use std::hint::black_box;
 use std::process::ExitCode;
 use std::time::Instant;
-use venues::{CurveShape, Level, Liquidity, Side, VenueId, VenueKind, VenueReport};
+use venues::{Side, VenueId};
 
 /// Counts every heap allocation, so each step's allocations can be reported beside its time.
 #[global_allocator]
 static GLOBAL: &StatsAlloc<std::alloc::System> = &INSTRUMENTED_SYSTEM;
-
-/// One side of the bench market's book: 20 levels a tick apart, `shift` ticks off.
-fn snapshot(side: Side, shift: i64) -> Liquidity {
-    let tick = Decimal::new(1, 5);
-    let half_spread = Decimal::new(5, 5);
-    let mid = Decimal::ONE + tick * Decimal::from(shift % 7);
-    let levels = (0..20)
-        .map(|i| {
-            let away = half_spread + tick * Decimal::from(i);
-            Level {
-                px: if side == Side::Sell {
-                    mid - away
-                } else {
-                    mid + away
-                },
-                qty: Decimal::from(100_000_000),
-            }
-        })
-        .collect();
-    Liquidity {
-        venue: VenueId("book-x".into()),
-        kind: VenueKind::Book,
-        instrument: "USDC/USD".into(),
-        side,
-        shape: CurveShape::Steps(levels),
-        fee_bps: Decimal::TWO,
-        fixed_cost: Decimal::ZERO,
-        fixed_cost_asset: "USD".into(),
-    }
-}
-
-fn parent(i: u64) -> NewParent {
-    NewParent {
-        desk: "DESK1".into(),
-        account: None,
-        client_id: format!("bench-{i}"),
-        instrument: "USDC/USD".into(),
-        side: Side::Sell,
-        qty: Decimal::from(100),
-        limit: None,
-        strategy: Strategy::Sweep,
-        max_clip: None,
-        venues: None,
-    }
-}
 
 fn hist() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 1_000_000_000, 3).expect("1 ns to 1 s at 3 figures is valid")
@@ -147,12 +101,15 @@ fn run(mode: Mode, parents: u64) -> Result<Run, String> {
             // What the gateway's engine thread does when the snapshots arrive.
             pending.clear();
             for side in [Side::Sell, Side::Buy] {
-                pending.insert((VenueId("book-x".into()), side), snapshot(side, i as i64));
+                pending.insert(
+                    (VenueId("book-x".into()), side),
+                    one_book_snapshot(side, i as i64),
+                );
             }
             engine.prepare(&pending);
         }
         for side in [Side::Sell, Side::Buy] {
-            let event = Event::Liquidity(snapshot(side, i as i64));
+            let event = Event::Liquidity(one_book_snapshot(side, i as i64));
             let t = Instant::now();
             let _ = black_box(engine.handle(now, event, &mut out));
             time(&mut r.liquidity, t, measured);
@@ -164,7 +121,7 @@ fn run(mode: Mode, parents: u64) -> Result<Run, String> {
             }
             black_box(&evict);
         }
-        let event = Event::NewParent(parent(i));
+        let event = Event::NewParent(one_book_parent(format!("bench-{i}")));
         let region = Region::new(GLOBAL);
         let t = Instant::now();
         let handled = engine.handle(now, event, &mut out);
@@ -182,15 +139,7 @@ fn run(mode: Mode, parents: u64) -> Result<Run, String> {
             return Err(format!("parent {i} sent no child"));
         }
         for order in sent {
-            let event = Event::Venue {
-                child: sor::domain::ChildId(order.client_id.clone()),
-                report: VenueReport::Fill {
-                    qty: order.qty,
-                    px: order.limit_px,
-                    fee: Decimal::ZERO,
-                    exec_id: format!("x-{}", order.client_id),
-                },
-            };
+            let event = full_fill(&order);
             let region = Region::new(GLOBAL);
             let t = Instant::now();
             let _ = black_box(engine.handle(now, event, &mut out));
