@@ -147,6 +147,13 @@ impl<T> Default for BySide<T> {
 }
 
 impl<T> BySide<T> {
+    /// `value` on `side`, nothing on the other.
+    fn with(side: Side, value: T) -> Self {
+        let mut sides = Self::default();
+        *sides.slot(side) = Some(value);
+        sides
+    }
+
     /// The value for `side`, if any.
     fn get(&self, side: Side) -> Option<&T> {
         match side {
@@ -221,13 +228,12 @@ impl RouteBooks {
                 Some(p) => p.book,
                 None => build_book(config, instrument, lookup)?,
             };
-            let built = Some((version, book));
+            let built = (version, book);
             match self.built.get_mut(instrument) {
-                Some(books) => *books.slot(side) = built,
+                Some(books) => *books.slot(side) = Some(built),
                 None => {
-                    let mut books = BySide::default();
-                    *books.slot(side) = built;
-                    self.built.insert(instrument.to_owned(), books);
+                    self.built
+                        .insert(instrument.to_owned(), BySide::with(side, built));
                 }
             }
         }
@@ -395,10 +401,8 @@ impl<G: PreTradeGate> Engine<G> {
                 match self.liquidity.get_mut(&liq.venue) {
                     Some(sides) => *sides.slot(side) = Some(liq),
                     None => {
-                        let mut sides = BySide::default();
-                        let venue = liq.venue.clone();
-                        *sides.slot(side) = Some(liq);
-                        self.liquidity.insert(venue, sides);
+                        self.liquidity
+                            .insert(liq.venue.clone(), BySide::with(side, liq));
                     }
                 }
                 self.liquidity_version += 1;
