@@ -227,6 +227,10 @@ fn a_desk_parent_is_acked_and_filled_and_the_figures_add_up() {
     let summary = setup.gateway.stop().unwrap();
     // The shipped journal groups commits: every input went through the engine thread.
     assert_eq!(summary.core.inline, sor::serve::InlineCounts::default());
+    // The hop's CPU time is read only when asked for.
+    let hops = &summary.core.hops;
+    assert!(!hops.decoded_to_first_child.is_empty());
+    assert!(hops.decoded_to_first_child_cpu.is_empty());
 }
 
 /// The same parent with the engine run on the session threads: the desk's parent on
@@ -241,7 +245,7 @@ fn a_parent_filled_by_venue_events_handled_on_their_session_threads_adds_up() {
         free_port(),
         "cancel",
         4096,
-        "[journal]\nfsync = \"none\"",
+        "hop_cpu_time = true\n[journal]\nfsync = \"none\"",
     );
     let desk = client(&setup, "DESK1", None);
     assert!(desk.wait_logon(WAIT), "DESK1 could not log on");
@@ -297,6 +301,16 @@ fn a_parent_filled_by_venue_events_handled_on_their_session_threads_adds_up() {
         "{:?}",
         summary.core.inline
     );
+    // With `hop_cpu_time` on, each parent run on its desk's thread has its hop split
+    // into time on and off the CPU; one handed to the engine thread has not (its
+    // decoding thread's CPU clock says nothing of it).
+    let hops = &summary.core.hops;
+    let split = hops.decoded_to_first_child_cpu.len();
+    assert!(
+        split > 0 && split <= hops.decoded_to_first_child.len(),
+        "{split}"
+    );
+    assert_eq!(hops.decoded_to_first_child_off_cpu.len(), split);
     // Every report the desk read (its ack and each fill at least) was timed from
     // queued to written.
     assert!(

@@ -11,13 +11,15 @@
 //! The gateway's own hops (parent received → first child handed to the venue
 //! session, engine decision, report send) come from its histograms.
 //!
-//! Run: `cargo run --release -p bench --bin gateway-latency -- [ITERATIONS] [JOURNAL] [SPIN_US] [INLINE] [WRITER_SPIN_US]`
+//! Run: `cargo run --release -p bench --bin gateway-latency -- [ITERATIONS] [JOURNAL] [SPIN_US] [INLINE] [WRITER_SPIN_US] [HOP_CPU]`
 //! where JOURNAL is the gateway's `[journal] fsync` (`group`, the default, `each` or
 //! `none`) or `off` (no journal at all), SPIN_US the gateway's `engine_spin_us`
 //! (default 0), and INLINE which session threads may run the engine themselves
 //! (`[gateway] inline_desk_requests` / `inline_venue_events`): `both` (the default),
-//! `desk`, `venue` or `none`, and WRITER_SPIN_US the gateway's `desk_writer_spin_us`
-//! (default 0).
+//! `desk`, `venue` or `none`, WRITER_SPIN_US the gateway's `desk_writer_spin_us`
+//! (default 0), and HOP_CPU `cpu` to turn on the gateway's `hop_cpu_time` (the hop
+//! split into time on and off the CPU; two more system calls per parent) or `nocpu`
+//! (the default).
 
 use fix::client::DeskClient;
 use fix::session::{EndpointConfig, Role, SessionHost};
@@ -238,6 +240,14 @@ fn main() {
         .nth(5)
         .and_then(|a| a.parse().ok())
         .unwrap_or(0);
+    let hop_cpu_time = match std::env::args().nth(6).as_deref() {
+        None | Some("nocpu") => false,
+        Some("cpu") => true,
+        Some(other) => {
+            eprintln!("HOP_CPU must be cpu or nocpu, not {other:?}");
+            std::process::exit(2);
+        }
+    };
     let warmup = (n / 10).max(100);
     let dir: PathBuf = std::env::temp_dir().join(format!("sor-bench-gw-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -269,7 +279,7 @@ fn main() {
     let config = GatewayConfig::parse(
         &format!(
             "[gateway]\nport = {port}\ndata_dir = \"{}\"\nmarket = \"unused\"\nengine_spin_us = {spin_us}\ndesk_writer_spin_us = {writer_spin_us}\n\
-             inline_desk_requests = {inline_desk}\ninline_venue_events = {inline_venue}\n[desks.DESK1]\n{journal_toml}",
+             inline_desk_requests = {inline_desk}\ninline_venue_events = {inline_venue}\nhop_cpu_time = {hop_cpu_time}\n[desks.DESK1]\n{journal_toml}",
             dir.join("gateway").display()
         ),
         Path::new("."),
@@ -315,6 +325,22 @@ fn main() {
             &hops.decoded_to_first_child
         )
     );
+    if hop_cpu_time {
+        println!(
+            "{}",
+            line(
+                "gateway: parent decoded → child handed, on CPU (inline hops)",
+                &hops.decoded_to_first_child_cpu
+            )
+        );
+        println!(
+            "{}",
+            line(
+                "gateway: parent decoded → child handed, off CPU (inline hops)",
+                &hops.decoded_to_first_child_off_cpu
+            )
+        );
+    }
     println!(
         "{}",
         line(

@@ -13,6 +13,7 @@ use crate::domain::{ChildId, ParentId};
 use crate::engine::{Command, DeskEvent, DeskReport, Engine, Event, NewParent};
 use crate::ingress;
 use crate::serve::admission::ServiceTime;
+use crate::serve::cpu_time::CpuMark;
 use crate::serve::durable::{Durable, Entry, Recovery, Replayed};
 use crossbeam_channel::Receiver;
 use fix::desk::{
@@ -74,6 +75,9 @@ pub struct Arrival {
     pub received: Instant,
     /// The NewOrderSingle was decoded and mapped to a parent.
     pub decoded: Instant,
+    /// The decoding thread's CPU time, read just before `decoded` when
+    /// `[gateway] hop_cpu_time` is on.
+    pub cpu: Option<CpuMark>,
 }
 
 /// A request to the engine thread from whoever runs the gateway.
@@ -109,6 +113,14 @@ pub struct Hops {
     /// Parent decoded and mapped → its first child handed to its venue link: the same
     /// without the NewOrderSingle's decoding.
     pub decoded_to_first_child: Histogram<u64>,
+    /// The CPU time of `decoded_to_first_child` when one thread ran the whole hop (a
+    /// desk request run to completion) and `[gateway] hop_cpu_time` is on. Read just
+    /// outside the hop's two instants, so it is at most about two clock reads above
+    /// the CPU the hop itself took.
+    pub decoded_to_first_child_cpu: Histogram<u64>,
+    /// The same hops' wall time less their CPU time: what the thread spent off the CPU
+    /// (waiting for a vCPU, a lock, a page). A lower bound, for the reason above.
+    pub decoded_to_first_child_off_cpu: Histogram<u64>,
     /// Parent received by the acceptor → its venue link has sent the first child (for
     /// a FIX venue: QuickFIX has built, stored and written the NewOrderSingle).
     pub parent_to_first_child_sent: Histogram<u64>,
@@ -131,6 +143,8 @@ impl Hops {
             venue_send: h(),
             parent_to_first_child: h(),
             decoded_to_first_child: h(),
+            decoded_to_first_child_cpu: h(),
+            decoded_to_first_child_off_cpu: h(),
             parent_to_first_child_sent: h(),
             desk_send: h(),
             journal_commit: h(),
@@ -147,6 +161,8 @@ impl Hops {
             line("venue send", &self.venue_send),
             line("parent → first child", &self.parent_to_first_child),
             line("decoded → first child", &self.decoded_to_first_child),
+            line("  of it on CPU", &self.decoded_to_first_child_cpu),
+            line("  of it off CPU", &self.decoded_to_first_child_off_cpu),
             line("parent → child sent", &self.parent_to_first_child_sent),
             line("desk report send", &self.desk_send),
             line("journal commit", &self.journal_commit),
@@ -176,6 +192,8 @@ enum Hop {
     JournalCommit,
     ParentToFirstChild,
     DecodedToFirstChild,
+    DecodedToFirstChildCpu,
+    DecodedToFirstChildOffCpu,
     VenueSend,
     ParentToFirstChildSent,
     DeskSend,
@@ -190,6 +208,8 @@ impl Hops {
             Hop::JournalCommit => &mut self.journal_commit,
             Hop::ParentToFirstChild => &mut self.parent_to_first_child,
             Hop::DecodedToFirstChild => &mut self.decoded_to_first_child,
+            Hop::DecodedToFirstChildCpu => &mut self.decoded_to_first_child_cpu,
+            Hop::DecodedToFirstChildOffCpu => &mut self.decoded_to_first_child_off_cpu,
             Hop::VenueSend => &mut self.venue_send,
             Hop::ParentToFirstChildSent => &mut self.parent_to_first_child_sent,
             Hop::DeskSend => &mut self.desk_send,
@@ -209,7 +229,12 @@ struct Samples(Vec<(Hop, u64)>);
 impl Samples {
     /// The time from `from` to `to` at `hop`.
     fn between(&mut self, hop: Hop, from: Instant, to: Instant) {
-        let ns = u64::try_from(to.saturating_duration_since(from).as_nanos()).unwrap_or(u64::MAX);
+        self.record(hop, to.saturating_duration_since(from));
+    }
+
+    /// `ns` nanoseconds at `hop`.
+    fn record(&mut self, hop: Hop, ns: Duration) {
+        let ns = u64::try_from(ns.as_nanos()).unwrap_or(u64::MAX);
         self.0.push((hop, ns.max(1)));
     }
 
@@ -1252,6 +1277,7 @@ impl<G: PreTradeGate> Core<G> {
                         }
                         let child = ChildId(order.client_id.clone());
                         let t = Instant::now();
+                        let cpu = arrival.and_then(|a| a.cpu?.elapsed_here());
                         let sent = match self.links.get(&venue) {
                             Some(link) => link.send(order).map_err(|e| e.to_string()),
                             None => Err(format!("venue {venue} has no link")),
@@ -1263,6 +1289,11 @@ impl<G: PreTradeGate> Core<G> {
                             s.between(Hop::ParentToFirstChild, arrival.received, t);
                             s.between(Hop::DecodedToFirstChild, arrival.decoded, t);
                             s.between(Hop::ParentToFirstChildSent, arrival.received, done);
+                            if let Some(cpu) = cpu {
+                                let wall = t.saturating_duration_since(arrival.decoded);
+                                s.record(Hop::DecodedToFirstChildCpu, cpu);
+                                s.record(Hop::DecodedToFirstChildOffCpu, wall.saturating_sub(cpu));
+                            }
                         }
                         if let Err(reason) = sent {
                             tracing::warn!(%venue, %child, "child not sent: {reason}");

@@ -12,6 +12,7 @@
 pub mod admission;
 pub mod config;
 pub mod core;
+pub mod cpu_time;
 pub mod durable;
 pub mod inspect;
 pub mod risk_live;
@@ -87,6 +88,8 @@ struct DeskSide {
     core: Arc<shared::SharedCore<AnyGate>>,
     /// Whether a desk's thread may handle its own request (run to completion).
     inline: bool,
+    /// Whether to read the thread's CPU time over each parent's hop (`hop_cpu_time`).
+    hop_cpu_time: bool,
     capacity: usize,
     service: Arc<admission::ServiceTime>,
     max_wait: Duration,
@@ -107,14 +110,20 @@ impl DeskHandler for DeskSide {
             }
         }
         let inbound = match request {
-            DeskRequest::New(order) => Inbound::New {
-                parent: ingress::parent_from_fix(desk, order)
-                    .map_err(|e| Refusal::Invalid(e.to_string()))?,
-                arrival: core::Arrival {
-                    received,
-                    decoded: Instant::now(),
-                },
-            },
+            DeskRequest::New(order) => {
+                let parent = ingress::parent_from_fix(desk, order)
+                    .map_err(|e| Refusal::Invalid(e.to_string()))?;
+                // Read before `decoded`, so the CPU time spans the whole hop.
+                let cpu = self.hop_cpu_time.then(cpu_time::CpuMark::now);
+                Inbound::New {
+                    parent,
+                    arrival: core::Arrival {
+                        received,
+                        decoded: Instant::now(),
+                        cpu,
+                    },
+                }
+            }
             DeskRequest::Cancel(request) => Inbound::Cancel {
                 desk: desk.to_owned(),
                 request,
@@ -748,6 +757,7 @@ impl Gateway {
             Err(_) => return Err(ServeError::EnginePanicked),
         };
         let inline = config.inline_desk_requests;
+        let hop_cpu_time = config.hop_cpu_time;
         if config.inline_venue_events {
             venue_inline.set(Box::new(VenueSide {
                 core: Arc::downgrade(&shared),
@@ -786,6 +796,7 @@ impl Gateway {
                     tx: desk_tx,
                     core: shared,
                     inline,
+                    hop_cpu_time,
                     capacity,
                     service: desk_service,
                     max_wait,

@@ -324,6 +324,7 @@ depth = { mid = "1.00000", half_spread = "0.00005", tick = "0.00001", levels = 5
             arrival: super::super::core::Arrival {
                 received: now,
                 decoded: now,
+                cpu: None,
             },
         }
     }
