@@ -97,6 +97,8 @@ fn run(mode: Mode, parents: u64) -> Result<Run, String> {
     for i in 0..(parents + warmup) {
         let measured = i >= warmup;
         now += 1_000_000;
+        // The end of the last fill's batch.
+        engine.release_retired();
         if mode != Mode::Rebuilt {
             // What the gateway's engine thread does when the snapshots arrive.
             pending.clear();
@@ -128,6 +130,8 @@ fn run(mode: Mode, parents: u64) -> Result<Run, String> {
         time(&mut r.new_parent, t, measured);
         count(&mut r.new_parent_allocs, &region, measured);
         handled.map_err(|e| format!("parent {i}: {e}"))?;
+        // The end of the parent's batch in the gateway.
+        engine.release_retired();
         let sent: Vec<_> = out
             .drain(..)
             .filter_map(|c| match c {

@@ -7,6 +7,7 @@
 
 mod event;
 mod queue;
+mod retired;
 mod tables;
 
 pub use event::{Command, DeskEvent, DeskReport, Event, NewParent};
@@ -19,6 +20,7 @@ use crate::domain::{
     Strategy, Valuation,
 };
 use crate::router::{RouteBook, RouteRequest, RouteVenue, Router};
+use retired::Retired;
 use risk::{ChildCheck, ChildDone, ChildOutcome, ParentCheck, PreTradeGate, RoomRequest};
 use rust_decimal::Decimal;
 use rustc_hash::FxHashMap;
@@ -205,6 +207,7 @@ impl RouteBooks {
         version: u64,
         instrument: &str,
         side: Side,
+        retired: &mut Retired,
     ) -> Result<&RouteBook, EngineError> {
         let fresh = self
             .built
@@ -225,12 +228,19 @@ impl RouteBooks {
                     && current.next().is_none()
             });
             let book = match ready {
-                Some(p) => p.book,
+                Some(p) => {
+                    retired.inputs(p.inputs);
+                    p.book
+                }
                 None => build_book(config, instrument, lookup)?,
             };
             let built = (version, book);
             match self.built.get_mut(instrument) {
-                Some(books) => *books.slot(side) = Some(built),
+                Some(books) => {
+                    if let Some((_, old)) = books.slot(side).replace(built) {
+                        retired.book(old);
+                    }
+                }
                 None => {
                     self.built
                         .insert(instrument.to_owned(), BySide::with(side, built));
@@ -257,26 +267,45 @@ fn build_book<'a>(
 }
 
 /// Whether two snapshots are equal down to each decimal's scale: a book built from one
-/// is the book built from the other, digit for digit.
+/// is the book built from the other, digit for digit. Decimals are compared by their
+/// bits (value and scale at once), which also makes numeric equality (a normalising
+/// comparison, several times dearer) redundant; the structs are taken apart field by
+/// field, so a field added to them does not compile until it is compared here.
 fn identical(a: &Liquidity, b: &Liquidity) -> bool {
     let d = |x: &Decimal, y: &Decimal| x.serialize() == y.serialize();
     let levels = |x: &[venues::Level], y: &[venues::Level]| {
         x.len() == y.len()
-            && x.iter()
-                .zip(y)
-                .all(|(p, q)| d(&p.px, &q.px) && d(&p.qty, &q.qty))
+            && x.iter().zip(y).all(|(p, q)| {
+                let venues::Level { px, qty } = p;
+                d(px, &q.px) && d(qty, &q.qty)
+            })
     };
-    a == b
-        && d(&a.fee_bps, &b.fee_bps)
-        && d(&a.fixed_cost, &b.fixed_cost)
-        && match (&a.shape, &b.shape) {
+    let Liquidity {
+        venue,
+        kind,
+        instrument,
+        side,
+        shape,
+        fee_bps,
+        fixed_cost,
+        fixed_cost_asset,
+    } = a;
+    venue == &b.venue
+        && kind == &b.kind
+        && side == &b.side
+        && d(fee_bps, &b.fee_bps)
+        && d(fixed_cost, &b.fixed_cost)
+        && instrument == &b.instrument
+        && fixed_cost_asset == &b.fixed_cost_asset
+        && match (shape, &b.shape) {
             (venues::CurveShape::Steps(x), venues::CurveShape::Steps(y))
             | (venues::CurveShape::Tiers(x), venues::CurveShape::Tiers(y)) => levels(x, y),
             (venues::CurveShape::Smooth(x), venues::CurveShape::Smooth(y)) => {
                 x.len() == y.len()
-                    && x.iter()
-                        .zip(y)
-                        .all(|(p, q)| d(&p.qty, &q.qty) && d(&p.amount, &q.amount))
+                    && x.iter().zip(y).all(|(p, q)| {
+                        let venues::Point { qty, amount } = p;
+                        d(qty, &q.qty) && d(amount, &q.amount)
+                    })
             }
             _ => false,
         }
@@ -332,6 +361,8 @@ pub struct Engine<G> {
     liquidity: BTreeMap<VenueId, BySide<Liquidity>>,
     liquidity_version: u64,
     books: RouteBooks,
+    /// Books and snapshots replaced on a parent's path, dropped off it.
+    retired: Retired,
     /// Each desk's ClOrdIDs seen (a repeated one is refused). A tree, not a hash set:
     /// it grows all day, and a hash set's rehash as it doubles stalls one parent for as
     /// long as it takes to move every id (about a millisecond at 20,000).
@@ -359,6 +390,7 @@ impl<G: PreTradeGate> Engine<G> {
             liquidity: BTreeMap::new(),
             liquidity_version: 0,
             books: RouteBooks::default(),
+            retired: Retired::default(),
             client_ids: FxHashMap::default(),
             next_parent: 1,
             approvals: FxHashMap::default(),
@@ -399,7 +431,11 @@ impl<G: PreTradeGate> Engine<G> {
             Event::Liquidity(liq) => {
                 let side = liq.side;
                 match self.liquidity.get_mut(&liq.venue) {
-                    Some(sides) => *sides.slot(side) = Some(liq),
+                    Some(sides) => {
+                        if let Some(old) = sides.slot(side).replace(liq) {
+                            self.retired.snapshot(old);
+                        }
+                    }
                     None => {
                         self.liquidity
                             .insert(liq.venue.clone(), BySide::with(side, liq));
@@ -733,6 +769,19 @@ impl<G: PreTradeGate> Engine<G> {
         Some((bid + ask) / Decimal::TWO)
     }
 
+    /// Drops the route books and venue snapshots that earlier steps replaced (the
+    /// `engine::retired` module): call it off the latency path, once a batch's messages are out.
+    /// Never calling it is safe: at most a bounded few are kept.
+    pub fn release_retired(&mut self) {
+        self.retired.release();
+    }
+
+    /// How many replaced books, snapshots and input lists wait to be dropped.
+    #[cfg(test)]
+    fn retired_counts(&self) -> (usize, usize, usize) {
+        self.retired.counts()
+    }
+
     /// Builds ahead the route books that the `pending` snapshots (received, not yet
     /// applied) will make stale, for every instrument and side already routed: when
     /// they are then applied unchanged, the next parent finds its book ready instead
@@ -813,6 +862,7 @@ impl<G: PreTradeGate> Engine<G> {
             gate,
             config,
             approvals,
+            retired,
             ..
         } = self;
         let rec = parents
@@ -824,6 +874,7 @@ impl<G: PreTradeGate> Engine<G> {
             *liquidity_version,
             &rec.order.instrument,
             side,
+            retired,
         )?;
         rec.rounds += 1;
         rec.work.retry_at = None;

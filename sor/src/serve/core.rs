@@ -827,12 +827,13 @@ impl<G: PreTradeGate> Core<G> {
     }
 
     /// Ends a batch, on whichever thread ran it: builds the route books new snapshots
-    /// make stale (off the next parent's path), tells the admission the batch's time,
-    /// and keeps a step's fatal error.
+    /// make stale and drops those the batch replaced (both off the next parent's
+    /// path), tells the admission the batch's time, and keeps a step's fatal error.
     fn end_batch(&mut self, step: Result<(), String>) {
         if std::mem::take(&mut self.prepare_books) {
             self.engine.prepare(&self.pending_liquidity);
         }
+        self.engine.release_retired();
         self.samples.write_into(&mut self.hops);
         if let Some((started, inputs)) = self.batch.take()
             && let Some(service) = &self.service
