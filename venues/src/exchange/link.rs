@@ -69,7 +69,11 @@ struct LinkApp {
 /// a deadlock across the TCP connection. So a callback only ever `try_send`s; what does
 /// not fit waits, in order, in a backlog a forwarder thread feeds to the engine as it
 /// drains. Book snapshots supersede each other, so while a backlog exists only the
-/// latest per side is kept.
+/// latest per side is kept, and sent once the backlog is empty. `pending` counts both
+/// (events in the backlog and on their way, snapshots kept and on their way): an event
+/// goes straight to the engine only when it is zero, so a newer snapshot can never
+/// overtake an older one still kept (it replaces it instead), and the engine's book
+/// never falls back to an older snapshot.
 ///
 /// When nothing is queued at all, the event is first offered to the engine itself
 /// ([`InlineSlot`]): if the engine is free it is handled on this thread, start to
@@ -104,10 +108,14 @@ impl Relay {
                         Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
                         Err(crossbeam_channel::RecvTimeoutError::Disconnected) => return,
                     }
-                    if fwd_pending.load(Ordering::Acquire) == 0 {
+                    if rx.is_empty() {
+                        // Still counted in `pending` until sent: a snapshot arriving
+                        // meanwhile is kept behind these, never sent ahead of them.
                         let snapshots = std::mem::take(&mut *fwd_latest.lock());
                         for liq in snapshots {
-                            if fwd_sink.send(LinkEvent::Liquidity(liq)).is_err() {
+                            let gone = fwd_sink.send(LinkEvent::Liquidity(liq)).is_err();
+                            fwd_pending.fetch_sub(1, Ordering::AcqRel);
+                            if gone {
                                 return;
                             }
                         }
@@ -152,8 +160,13 @@ impl Relay {
     fn to_backlog(&self, event: LinkEvent) {
         if let LinkEvent::Liquidity(liq) = event {
             let mut latest = self.latest.lock();
-            latest.retain(|l| l.side != liq.side);
-            latest.push(liq);
+            match latest.iter_mut().find(|l| l.side == liq.side) {
+                Some(kept) => *kept = liq,
+                None => {
+                    latest.push(liq);
+                    self.pending.fetch_add(1, Ordering::AcqRel);
+                }
+            }
             return;
         }
         self.pending.fetch_add(1, Ordering::AcqRel);
@@ -597,6 +610,100 @@ mod tests {
             up: true,
             reason: format!("event {n}"),
         }
+    }
+
+    /// A sell-side snapshot of book-x whose best price is `n` (so snapshots tell
+    /// their order).
+    fn snapshot(n: i64) -> LinkEvent {
+        LinkEvent::Liquidity(Liquidity {
+            venue: VenueId("book-x".into()),
+            kind: crate::VenueKind::Book,
+            instrument: "USDC/USD".into(),
+            side: Side::Sell,
+            shape: crate::CurveShape::Steps(vec![crate::Level {
+                px: Decimal::from(n),
+                qty: Decimal::ONE,
+            }]),
+            fee_bps: Decimal::ZERO,
+            fixed_cost: Decimal::ZERO,
+            fixed_cost_asset: "USD".into(),
+        })
+    }
+
+    /// What reaches the engine's queue until it has been quiet for a while.
+    fn drain(queue: &crossbeam_channel::Receiver<LinkEvent>) -> Vec<LinkEvent> {
+        let mut got = Vec::new();
+        while let Ok(event) = queue.recv_timeout(std::time::Duration::from_millis(300)) {
+            got.push(event);
+        }
+        got
+    }
+
+    #[test]
+    fn a_newer_snapshot_never_overtakes_an_older_one_kept_while_the_queue_was_full() {
+        let (sink, queue) = crossbeam_channel::bounded(1);
+        let relay = Relay::start(sink, InlineSlot::default(), &VenueId("book-x".into())).unwrap();
+        relay.emit(up(0));
+        // The engine's queue is full: these two are kept, the second replacing the first.
+        relay.emit(snapshot(1));
+        relay.emit(snapshot(2));
+        assert_eq!(queue.recv().unwrap(), up(0));
+        // Room again, but snapshot 2 is still kept: 3 must not go ahead of it (the
+        // engine would then be left on 2); it replaces it.
+        relay.emit(snapshot(3));
+        let got = drain(&queue);
+        assert_eq!(got, vec![snapshot(3)], "only the newest, once");
+
+        // And with nothing kept, straight through again.
+        relay.emit(snapshot(4));
+        assert_eq!(drain(&queue), vec![snapshot(4)]);
+    }
+
+    #[test]
+    fn under_a_slow_engine_snapshots_arrive_in_order_and_the_last_one_arrives() {
+        let (sink, queue) = crossbeam_channel::bounded(2);
+        let relay = Relay::start(sink, InlineSlot::default(), &VenueId("book-x".into())).unwrap();
+        let reader = std::thread::spawn(move || {
+            let mut got = Vec::new();
+            while let Ok(event) = queue.recv_timeout(std::time::Duration::from_millis(500)) {
+                got.push(event);
+                std::thread::sleep(std::time::Duration::from_micros(50));
+            }
+            got
+        });
+        for n in 1..=2_000 {
+            if n % 3 == 0 {
+                relay.emit(up(n as usize));
+            } else {
+                relay.emit(snapshot(n));
+            }
+        }
+        let got = reader.join().unwrap();
+        let prices: Vec<Decimal> = got
+            .iter()
+            .filter_map(|e| match e {
+                LinkEvent::Liquidity(l) => match &l.shape {
+                    crate::CurveShape::Steps(levels) => Some(levels[0].px),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect();
+        assert!(
+            prices.windows(2).all(|w| w[0] < w[1]),
+            "snapshots out of order: {prices:?}"
+        );
+        assert_eq!(prices.last(), Some(&Decimal::from(2_000)));
+        let others: Vec<&LinkEvent> = got
+            .iter()
+            .filter(|e| !matches!(e, LinkEvent::Liquidity(_)))
+            .collect();
+        let sent: Vec<LinkEvent> = (1..=2_000).filter(|n| n % 3 == 0).map(up).collect();
+        assert_eq!(
+            others,
+            sent.iter().collect::<Vec<_>>(),
+            "every other event, in order"
+        );
     }
 
     #[test]
