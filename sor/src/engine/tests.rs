@@ -758,6 +758,34 @@ fn same_events_same_commands() {
     assert_eq!(run(), run());
 }
 
+/// An engine on the test market that has routed one sell parent, so it keeps a
+/// USDC/USD sell book.
+fn routed_once() -> Engine<MinimalGate> {
+    let mut e = engine(MinimalLimits::default());
+    market(&mut e);
+    let mut out = Vec::new();
+    e.handle(
+        0,
+        Event::NewParent(sell(dec!(10), None, Strategy::Sweep)),
+        &mut out,
+    )
+    .unwrap();
+    e
+}
+
+/// book-a's sell-side snapshot with `levels`.
+fn book_a_sell(levels: Vec<Level>) -> Liquidity {
+    match liq(
+        "book-a",
+        VenueKind::Book,
+        Side::Sell,
+        CurveShape::Steps(levels),
+    ) {
+        Event::Liquidity(l) => l,
+        _ => unreachable!("liq makes a liquidity event"),
+    }
+}
+
 /// Routes a second parent after book-a's bid moved to `applied`; when `ahead` is
 /// given, the route books were first built ahead from those snapshots as pending.
 /// Returns the children (limit prices as text, digit for digit) and how many books
@@ -766,26 +794,10 @@ fn second_parent(
     applied: Vec<Level>,
     ahead: Option<Vec<Level>>,
 ) -> (Vec<(String, String, String, String)>, usize) {
-    let mut e = engine(MinimalLimits::default());
-    market(&mut e);
+    let mut e = routed_once();
     let mut out = Vec::new();
-    // A first parent routes: the engine now keeps a USDC/USD sell book.
-    e.handle(
-        0,
-        Event::NewParent(sell(dec!(10), None, Strategy::Sweep)),
-        &mut out,
-    )
-    .unwrap();
-    out.clear();
     if let Some(levels) = ahead {
-        let Event::Liquidity(pending) = liq(
-            "book-a",
-            VenueKind::Book,
-            Side::Sell,
-            CurveShape::Steps(levels),
-        ) else {
-            unreachable!()
-        };
+        let pending = book_a_sell(levels);
         let mut map = BTreeMap::new();
         map.insert((pending.venue.clone(), pending.side), pending);
         e.prepare(&map);
@@ -971,28 +983,13 @@ fn parents_and_children_are_found_by_the_ids_minted_and_no_look_alike() {
 
 #[test]
 fn what_a_parent_replaced_is_dropped_after_its_step_and_never_piles_up() {
-    let mut e = engine(MinimalLimits::default());
-    market(&mut e);
+    let mut e = routed_once();
     let mut out = Vec::new();
-    e.handle(
-        0,
-        Event::NewParent(sell(dec!(10), None, Strategy::Sweep)),
-        &mut out,
-    )
-    .unwrap();
     e.release_retired();
     assert_eq!(e.retired_counts(), (0, 0, 0));
 
     let levels = vec![lv(dec!(0.99970), dec!(80)), lv(dec!(0.9990), dec!(100))];
-    let snapshot = || match liq(
-        "book-a",
-        VenueKind::Book,
-        Side::Sell,
-        CurveShape::Steps(levels.clone()),
-    ) {
-        Event::Liquidity(l) => l,
-        _ => unreachable!(),
-    };
+    let snapshot = || book_a_sell(levels.clone());
     let mut pending = BTreeMap::new();
     pending.insert((snapshot().venue.clone(), Side::Sell), snapshot());
     e.prepare(&pending);
@@ -1022,14 +1019,7 @@ fn what_a_parent_replaced_is_dropped_after_its_step_and_never_piles_up() {
 
 #[test]
 fn a_snapshot_is_identical_only_to_one_equal_in_every_field_and_every_scale() {
-    let Event::Liquidity(a) = liq(
-        "book-a",
-        VenueKind::Book,
-        Side::Sell,
-        CurveShape::Steps(vec![lv(dec!(0.9997), dec!(80))]),
-    ) else {
-        unreachable!()
-    };
+    let a = book_a_sell(vec![lv(dec!(0.9997), dec!(80))]);
     assert!(identical(&a, &a.clone()));
     let changed: [fn(&mut Liquidity); 7] = [
         |l| l.venue = VenueId("book-b".into()),
