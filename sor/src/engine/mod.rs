@@ -770,8 +770,8 @@ impl<G: PreTradeGate> Engine<G> {
     }
 
     /// Drops the route books and venue snapshots that earlier steps replaced (the
-    /// `engine::retired` module): call it off the latency path, once a batch's messages are out.
-    /// Never calling it is safe: at most a bounded few are kept.
+    /// `engine::retired` module): call it off the latency path, once a batch's
+    /// messages are out. Never calling it is safe: at most a bounded few are kept.
     pub fn release_retired(&mut self) {
         self.retired.release();
     }
