@@ -113,3 +113,14 @@ pub fn full_fill(order: &venues::VenueOrder) -> sor::engine::Event {
         },
     }
 }
+
+/// Takes the engine's commands out of `out` and returns the children it sent, in order
+/// (the rest of the commands are dropped).
+pub fn sent_orders(out: &mut Vec<sor::engine::Command>) -> Vec<venues::VenueOrder> {
+    out.drain(..)
+        .filter_map(|c| match c {
+            sor::engine::Command::Send { order, .. } => Some(order),
+            _ => None,
+        })
+        .collect()
+}

@@ -9,7 +9,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use bench::gateway::{full_fill, one_book_parent, one_book_snapshot};
+use bench::gateway::{full_fill, one_book_parent, one_book_snapshot, sent_orders};
 use sor::engine::{Command, Engine, Event};
 use sor::gate::AnyGate;
 use sor::scenario::Scenario;
@@ -64,13 +64,7 @@ fn a_parent_routed_to_one_book_and_its_fill_stay_within_their_allocation_budgets
         let change = region.change();
         parents.push(change.allocations + change.reallocations);
 
-        let sent: Vec<_> = out
-            .drain(..)
-            .filter_map(|c| match c {
-                Command::Send { order, .. } => Some(order),
-                _ => None,
-            })
-            .collect();
+        let sent = sent_orders(&mut out);
         assert_eq!(sent.len(), 1, "parent {i} is routed to the one book");
         for order in sent {
             let event = full_fill(&order);

@@ -17,7 +17,7 @@
 //! what the live gateway adds: cold caches after a thread wakes, another thread on the
 //! core, the day's parents kept in the engine's maps.
 
-use bench::gateway::{full_fill, one_book_parent, one_book_snapshot};
+use bench::gateway::{full_fill, one_book_parent, one_book_snapshot, sent_orders};
 use hdrhistogram::Histogram;
 use sor::engine::{Command, Engine, Event};
 use sor::gate::AnyGate;
@@ -132,13 +132,7 @@ fn run(mode: Mode, parents: u64) -> Result<Run, String> {
         handled.map_err(|e| format!("parent {i}: {e}"))?;
         // The end of the parent's batch in the gateway.
         engine.release_retired();
-        let sent: Vec<_> = out
-            .drain(..)
-            .filter_map(|c| match c {
-                Command::Send { order, .. } => Some(order),
-                _ => None,
-            })
-            .collect();
+        let sent = sent_orders(&mut out);
         if sent.is_empty() {
             return Err(format!("parent {i} sent no child"));
         }
